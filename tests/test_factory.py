@@ -1,0 +1,39 @@
+"""The application factory and configuration."""
+
+from workshop import create_app
+from workshop.config import normalise_database_url
+
+
+def test_config_from_test_mapping(app):
+    assert app.testing
+    assert app.config["BABEL_DEFAULT_LOCALE"] == "id"
+    assert app.config["SECRET_KEY"] == "test-secret"
+
+
+def test_default_is_sqlite_in_instance_folder(tmp_path, monkeypatch):
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///")
+    assert app.config["SQLALCHEMY_DATABASE_URI"].endswith("instance/workshop.sqlite3")
+    assert len(app.config["SECRET_KEY"]) >= 32
+
+
+def test_database_url_env_selects_postgres(monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/ws")
+    monkeypatch.setenv("WORKSHOP_LOGIN_RATE_LIMIT", "5 per minute")
+    monkeypatch.setenv("WORKSHOP_MAX_CONTENT_LENGTH", "1024")
+    app = create_app()
+    assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u:p@db.example/ws"
+    assert app.config["LOGIN_RATE_LIMIT"] == "5 per minute"
+    assert app.config["MAX_CONTENT_LENGTH"] == 1024
+
+
+def test_normalise_database_url_keeps_other_urls():
+    assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert normalise_database_url("postgresql://h/db") == "postgresql+psycopg://h/db"
+
+
+def test_security_headers(client):
+    response = client.get("/")
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert "default-src 'self'" in response.headers["Content-Security-Policy"]

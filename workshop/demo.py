@@ -1,0 +1,261 @@
+"""Demo data: the regency's work units, demo users and the reference workshop.
+
+``load_demo`` is idempotent: it adds only what is missing, matched by natural keys
+(unit short name, user email, event title), so running it twice leaves the same rows.
+"""
+
+from datetime import UTC, date, datetime, time, timedelta
+
+from workshop.models import Event, EventStatus, Role, Unit, UnitKind, User, db
+from workshop.services.events import AgendaInput, EventInput, SpeakerInput, create_event
+from workshop.timeutil import WIB
+
+DEMO_PASSWORD = "workshop123"
+
+# (email, name, role) — names carry titles exactly as they print.
+DEMO_USERS = [
+    ("admin@example.com", "Administrator Sistem", Role.ADMIN),
+    ("organisasi@example.com", "Rini Oktarina, S.STP., M.Si.", Role.ORGANIZER),
+    ("bappeda@example.com", "Ir. H. Abdul Najib, MM", Role.ORGANIZER),
+    ("petugas@example.com", "Andi Saputra", Role.STAFF),
+    ("peserta@example.com", "Sri Wahyuni, S.E.", Role.PARTICIPANT),
+]
+
+S, I, A, O, H, D = (
+    UnitKind.SECRETARIAT,
+    UnitKind.INSPECTORATE,
+    UnitKind.AGENCY,
+    UnitKind.OFFICE,
+    UnitKind.HOSPITAL,
+    UnitKind.DISTRICT,
+)
+
+# The SKPD/OPD list of Kabupaten Muara Enim (see shared/data/muara-enim-units.md).
+UNITS = [
+    ("Sekretariat Daerah", "Setda", S),
+    ("Bagian Organisasi Setda", "Bag. Organisasi", S),
+    ("Bagian Humas dan Protokol Setda", "Bag. Humas", S),
+    ("Sekretariat DPRD", "Setwan", S),
+    ("Inspektorat Daerah", "Inspektorat", I),
+    ("Badan Perencanaan Pembangunan Daerah", "Bappeda", A),
+    ("Badan Kepegawaian dan Pengembangan Sumber Daya Manusia", "BKPSDM", A),
+    ("Badan Pengelolaan Keuangan dan Aset Daerah", "BPKAD", A),
+    ("Badan Pendapatan Daerah", "Bapenda", A),
+    ("Badan Penanggulangan Bencana Daerah", "BPBD", A),
+    ("Badan Kesatuan Bangsa dan Politik", "Kesbangpol", A),
+    ("Dinas Pendidikan", "Disdik", O),
+    ("Dinas Kesehatan", "Dinkes", O),
+    ("Dinas Pekerjaan Umum dan Penataan Ruang", "Dinas PUPR", O),
+    ("Dinas Perumahan dan Kawasan Permukiman", "Disperkim", O),
+    ("Satuan Polisi Pamong Praja", "Satpol PP", O),
+    ("Dinas Sosial", "Dinsos", O),
+    ("Dinas Tenaga Kerja", "Disnaker", O),
+    ("Dinas Pemberdayaan Perempuan dan Perlindungan Anak", "DP3A", O),
+    ("Dinas Ketahanan Pangan", "DKP", O),
+    ("Dinas Lingkungan Hidup", "DLH", O),
+    ("Dinas Kependudukan dan Pencatatan Sipil", "Disdukcapil", O),
+    ("Dinas Pemberdayaan Masyarakat dan Desa", "DPMD", O),
+    ("Dinas Pengendalian Penduduk dan Keluarga Berencana", "Dinas PPKB", O),
+    ("Dinas Perhubungan", "Dishub", O),
+    ("Dinas Komunikasi dan Informatika", "Diskominfo", O),
+    ("Dinas Koperasi dan Usaha Kecil Menengah", "Dinas Koperasi UKM", O),
+    ("Dinas Penanaman Modal dan Pelayanan Terpadu Satu Pintu", "DPMPTSP", O),
+    ("Dinas Kepemudaan dan Olahraga", "Dispora", O),
+    ("Dinas Pariwisata dan Kebudayaan", "Disparbud", O),
+    ("Dinas Perpustakaan dan Kearsipan", "Dispusip", O),
+    ("Dinas Perikanan", "Diskan", O),
+    ("Dinas Pertanian Tanaman Pangan dan Hortikultura", "Distan", O),
+    ("Dinas Perkebunan", "Disbun", O),
+    ("Dinas Peternakan", "Disnak", O),
+    ("Dinas Perindustrian dan Perdagangan", "Disperindag", O),
+    ("RSUD H.M. Rabain", "RSUD HM Rabain", H),
+] + [
+    (f"Kecamatan {name}", f"Kec. {name}", D)
+    for name in (
+        "Semende Darat Laut",
+        "Semende Darat Ulu",
+        "Semende Darat Tengah",
+        "Tanjung Agung",
+        "Rambang",
+        "Lubai",
+        "Lubai Ulu",
+        "Lawang Kidul",
+        "Muara Enim",
+        "Ujan Mas",
+        "Gunung Megang",
+        "Benakat",
+        "Rambang Dangku",
+        "Gelumbang",
+        "Lembak",
+        "Sungai Rotan",
+        "Muara Belida",
+        "Kelekar",
+        "Belimbing",
+        "Belida Darat",
+    )
+]
+
+REFERENCE_TITLE = "Workshop Inovasi Pelayanan Publik"
+REFERENCE_VENUE = "Ruang Rapat Pangripta (Nusantara), Bappeda Kabupaten Muara Enim"
+REFERENCE_DESCRIPTION = (
+    "Pengenalan pendamping pelayanan publik (inovasi) di lingkungan Pemerintah Kabupaten "
+    "Muara Enim untuk mempercepat reformasi birokrasi. Workshop diselenggarakan oleh "
+    "Bagian Organisasi Sekretariat Daerah bersama Bappeda Kabupaten Muara Enim (Kepala "
+    "Bappeda: Ir. H. Abdul Najib, MM) dan proyek TRANSFORMASI GIZ, dan dibuka oleh Asisten "
+    "Administrasi dan Umum, Ibrahim Iliyas, mewakili Bupati Muara Enim.\n\n"
+    "Tujuan: menyiapkan proposal inovasi setiap SKPD untuk Kompetisi Inovasi Pelayanan "
+    "Publik (KIPP) tingkat nasional yang diajukan melalui SINOVIK. Kabupaten Muara Enim "
+    "menghasilkan sekitar 70 inovasi dan 60 inovator setiap tahun.\n\n"
+    "Peserta: aparatur dari seluruh SKPD Kabupaten Muara Enim. Tamu dari Kota Bandung, "
+    "Kabupaten Bogor, Kabupaten Purworejo dan kabupaten di Kalimantan turut hadir untuk "
+    "belajar dari inovasi Muara Enim."
+)
+GIZ = "GIZ — Proyek TRANSFORMASI"
+
+
+def wib(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime.combine(day, time(hour, minute), tzinfo=WIB)
+
+
+def database_is_empty() -> bool:
+    return db.session.scalar(db.select(Event.id).limit(1)) is None
+
+
+def load_units() -> int:
+    existing = set(db.session.scalars(db.select(Unit.short_name)))
+    added = 0
+    for name, short_name, kind in UNITS:
+        if short_name not in existing:
+            db.session.add(Unit(name=name, short_name=short_name, kind=kind))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def load_users() -> dict[str, User]:
+    users = {}
+    for email, name, role in DEMO_USERS:
+        user = db.session.scalar(db.select(User).where(User.email == email))
+        if user is None:
+            user = User(email=email, name=name, role=role)
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+        users[email] = user
+    db.session.flush()
+    return users
+
+
+def unit_id(short_name: str) -> int:
+    return db.session.scalar(db.select(Unit.id).where(Unit.short_name == short_name))
+
+
+def reference_event() -> EventInput:
+    day1, day2 = date(2018, 3, 8), date(2018, 3, 9)
+    agenda = [
+        (day1, 8, 0, "Registrasi peserta", ""),
+        (day1, 8, 30, "Pembukaan oleh Asisten Administrasi dan Umum atas nama Bupati Muara Enim",
+         "Ibrahim Iliyas"),
+        (day1, 9, 0, "Sambutan Kepala Bappeda Kabupaten Muara Enim", "Ir. H. Abdul Najib, MM"),
+        (day1, 9, 30, "Pengenalan pendamping pelayanan publik dan proyek TRANSFORMASI",
+         "Elke Rapp"),
+        (day1, 11, 0, "Inovasi pelayanan publik dan Kompetisi Inovasi Pelayanan Publik (KIPP)",
+         "Hertian Silawati"),
+        (day1, 13, 30, "Menyusun proposal inovasi melalui SINOVIK", "Dina Limanto"),
+        (day2, 8, 30, "Klinik proposal inovasi per SKPD", "Hertian Silawati"),
+        (day2, 13, 30, "Presentasi rancangan proposal dan umpan balik", "Dina Limanto"),
+        (day2, 15, 30, "Rencana tindak lanjut dan penutupan", "Elke Rapp"),
+    ]
+    return EventInput(
+        title=REFERENCE_TITLE,
+        venue=REFERENCE_VENUE,
+        description=REFERENCE_DESCRIPTION,
+        starts_at=wib(day1, 8, 0),
+        ends_at=wib(day2, 16, 0),
+        capacity=80,
+        unit_quota=3,
+        waitlist=True,
+        registration_opens_at=wib(date(2018, 2, 26), 8, 0),
+        registration_closes_at=wib(date(2018, 3, 7), 16, 0),
+        unit_id=unit_id("Bag. Organisasi"),
+        speakers=[
+            SpeakerInput("Elke Rapp", f"Team Leader, {GIZ}"),
+            SpeakerInput("Hertian Silawati", GIZ),
+            SpeakerInput("Dina Limanto", GIZ),
+        ],
+        agenda=[AgendaInput(wib(d, h, m), t, s) for d, h, m, t, s in agenda],
+    )
+
+
+def today_event(today: date) -> EventInput:
+    return EventInput(
+        title="Bimbingan Teknis Penyusunan Proposal Inovasi (SINOVIK)",
+        venue="Ruang Rapat Pangripta, Bappeda Kabupaten Muara Enim",
+        description=(
+            "Pendampingan penyusunan proposal inovasi pelayanan publik untuk diunggah ke "
+            "SINOVIK. Kegiatan berlangsung hari ini: coba pindai tiket peserta di pintu masuk."
+        ),
+        starts_at=wib(today, 8, 0),
+        ends_at=wib(today, 16, 0),
+        capacity=60,
+        unit_quota=2,
+        registration_opens_at=wib(today - timedelta(days=14), 8, 0),
+        registration_closes_at=wib(today, 15, 0),
+        unit_id=unit_id("Bappeda"),
+        speakers=[SpeakerInput("Hertian Silawati", GIZ)],
+        agenda=[
+            AgendaInput(wib(today, 8, 0), "Registrasi peserta"),
+            AgendaInput(wib(today, 8, 30), "Penyusunan proposal inovasi", "Hertian Silawati"),
+        ],
+    )
+
+
+def future_event(today: date) -> EventInput:
+    start = today + timedelta(days=30)
+    return EventInput(
+        title="Sosialisasi Kompetisi Inovasi Pelayanan Publik Tingkat Kabupaten",
+        venue="Gedung Serba Guna Pemerintah Kabupaten Muara Enim",
+        description=(
+            "Sosialisasi pedoman kompetisi inovasi pelayanan publik tingkat kabupaten dan "
+            "jadwal penjurian bagi seluruh SKPD dan kecamatan."
+        ),
+        starts_at=wib(start, 8, 30),
+        ends_at=wib(start + timedelta(days=1), 15, 30),
+        capacity=120,
+        unit_quota=4,
+        registration_opens_at=wib(today - timedelta(days=1), 8, 0),
+        registration_closes_at=wib(start - timedelta(days=1), 16, 0),
+        unit_id=unit_id("Bag. Organisasi"),
+        speakers=[
+            SpeakerInput("Ir. H. Abdul Najib, MM", "Kepala Bappeda Kabupaten Muara Enim"),
+            SpeakerInput("Dina Limanto", GIZ),
+        ],
+        agenda=[AgendaInput(wib(start, 8, 30), "Pembukaan"),
+                AgendaInput(wib(start, 9, 0), "Pedoman kompetisi inovasi", "Dina Limanto")],
+    )
+
+
+def load_events(users: dict[str, User], today: date) -> int:
+    owner = users["organisasi@example.com"]
+    added = 0
+    for data, owner_email in (
+        (reference_event(), "organisasi@example.com"),
+        (today_event(today), "bappeda@example.com"),
+        (future_event(today), "organisasi@example.com"),
+    ):
+        exists = db.session.scalar(db.select(Event.id).where(Event.title == data.title))
+        if exists is None:
+            owner = users[owner_email]
+            event = create_event(owner, data)
+            event.status = EventStatus.PUBLISHED
+            added += 1
+    db.session.flush()
+    return added
+
+
+def load_demo(today: date | None = None) -> str:
+    """Add whatever demo rows are missing; the caller commits. Returns a summary."""
+    today = today or datetime.now(UTC).astimezone(WIB).date()
+    units = load_units()
+    users = load_users()
+    events = load_events(users, today)
+    return f"{units} units, {events} events added"
