@@ -89,8 +89,8 @@ def wipe(engine) -> None:
             quoted = ", ".join(f'"{t}"' for t in tables)
             conn.execute(sa.text(f"TRUNCATE {quoted} RESTART IDENTITY CASCADE"))
         else:
-            for table in tables:
-                conn.execute(sa.text(f'DELETE FROM "{table}"'))
+            for table in Base.metadata.sorted_tables[::-1]:
+                conn.execute(table.delete())
 
 
 @pytest.fixture
@@ -155,7 +155,8 @@ def make_event(app, make_user):
     def make(owner: User | None = None, status: EventStatus = EventStatus.PUBLISHED,
              **fields) -> Event:
         owner = owner or make_user(Role.ORGANIZER)
-        start = fields.pop("starts_at", FIXED_NOW.astimezone(WIB).replace(hour=8) + timedelta(days=10))
+        default_start = FIXED_NOW.astimezone(WIB).replace(hour=8) + timedelta(days=10)
+        start = fields.pop("starts_at", default_start)
         data = EventInput(
             title=fields.pop("title", "Workshop Inovasi Pelayanan Publik"),
             venue=fields.pop("venue", "Ruang Rapat Pangripta, Bappeda"),

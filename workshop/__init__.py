@@ -2,7 +2,7 @@
 
 from pathlib import Path
 
-from flask import Flask, request, session
+from flask import Flask, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
@@ -33,6 +33,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
 def select_locale() -> str:
     languages = config.DEFAULTS["LANGUAGES"]
+    if not has_request_context():  # CLI commands and background work
+        return "id"
     if current_user and current_user.is_authenticated and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:

@@ -29,7 +29,7 @@ def register(app: Flask) -> None:
             summary = load_demo()
             db.session.commit()
             click.echo(f"Demo data ready: {summary}.")
-        click.echo("Demo logins (password for all: %s):" % DEMO_PASSWORD)
+        click.echo(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for email, _name, role in DEMO_USERS:
             click.echo(f"  {role:<12} {email}")
 

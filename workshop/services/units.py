@@ -28,7 +28,8 @@ def save_unit(
     if kind not in set(UnitKind):
         errors["kind"] = [str(_l("Jenis unit tidak dikenal."))]
     own_id = unit.id if unit else None
-    for field, column, value in (("name", Unit.name, name), ("short_name", Unit.short_name, short_name)):
+    unique_fields = (("name", Unit.name, name), ("short_name", Unit.short_name, short_name))
+    for field, column, value in unique_fields:
         if field not in errors:
             other = db.session.scalar(db.select(Unit).where(column == value))
             if other is not None and other.id != own_id:

@@ -121,7 +121,8 @@ def issue_token(user: User, name: str | None = None) -> str:
 
 
 def user_for_token(plain: str) -> User | None:
-    token = db.session.scalar(db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain)))
+    query = db.select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(plain))
+    token = db.session.scalar(query)
     if token is None or not token.user.active:
         return None
     return token.user
