@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from workshop import create_app
 from workshop.config import normalise_database_url
@@ -125,7 +126,8 @@ def make_user(app):
         n = next(counter)
         user = User(email=email or f"{role}{n}@example.com", name=name or f"{role.title()} {n}",
                     role=role, **fields)
-        user.set_password(password)
+        # A cheap hash keeps the suite fast; the app's own hashing is tested in test_models.
+        user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
         return _saved(app, user)
 
     return make
@@ -189,3 +191,45 @@ def login(client):
         return response
 
     return do_login
+
+
+@pytest.fixture
+def person():
+    """Registration input for a valid PNS; override fields with keyword arguments."""
+    from workshop.services.registration import RegistrationInput
+
+    counter = iter(range(1, 100_000))
+
+    def make(unit=None, **fields) -> RegistrationInput:
+        n = next(counter)
+        values = {
+            "name": f"Peserta {n}",
+            "email": f"peserta{n}@example.com",
+            "employment_status": "non_asn",
+            "phone": "0812-3456-7890",
+            "position": "Analis Kebijakan",
+            "unit_id": unit.id if unit is not None else None,
+            "institution": "" if unit is not None else "Pemerintah Kota Bandung",
+        }
+        values.update(fields)
+        return RegistrationInput(**values)
+
+    return make
+
+
+@pytest.fixture
+def register(app):
+    """Register through the service (as the organizer, ignoring the window by default)."""
+    from workshop.services import registration
+
+    def do(event, data, by_organizer=True, now=FIXED_NOW, **kwargs):
+        with app.app_context():
+            outcome = registration.register(event.id, data, now=now, by_organizer=by_organizer,
+                                            **kwargs)
+            reg = outcome.registration
+            db.session.refresh(reg)
+            outcome.position = outcome.waitlist_position
+            db.session.expunge_all()
+            return outcome
+
+    return do

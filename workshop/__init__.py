@@ -100,8 +100,10 @@ def register_blueprints(app: Flask) -> None:
     from workshop.auth.views import bp as auth_bp
     from workshop.organizer.views import bp as organizer_bp
     from workshop.public.views import bp as public_bp
+    from workshop.registration.views import bp as registration_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(registration_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(organizer_bp, url_prefix="/organizer")
     app.register_blueprint(admin_bp, url_prefix="/admin")

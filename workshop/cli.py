@@ -33,6 +33,17 @@ def register(app: Flask) -> None:
         for email, _name, role in DEMO_USERS:
             click.echo(f"  {role:<12} {email}")
 
+    @app.cli.command("send-mail")
+    @click.option("--limit", default=500, show_default=True, help="At most this many messages.")
+    def send_mail(limit: int):
+        """Send (or retry) the mail waiting in the outbox."""
+        from workshop.services import mail
+
+        result = mail.send_pending(limit=limit)
+        click.echo(f"Sent {result['sent']}, not sent {result['failed']}.")
+        if result["failed"]:
+            raise SystemExit(1)
+
     @app.cli.command("create-user")
     @click.option("--email", required=True)
     @click.option("--name", required=True)

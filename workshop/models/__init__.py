@@ -3,6 +3,9 @@
 from workshop.models.audit import AuditLog
 from workshop.models.base import Base, UTCDateTime, db, utcnow
 from workshop.models.event import AgendaItem, Event, EventDay, EventStatus, Speaker
+from workshop.models.importing import ImportBatch, ImportStatus
+from workshop.models.mail import MailStatus, OutgoingMail
+from workshop.models.registration import EventRole, Registration, RegistrationStatus
 from workshop.models.unit import Unit, UnitKind
 from workshop.models.user import ApiToken, EmploymentStatus, Role, User
 
@@ -14,7 +17,14 @@ __all__ = [
     "EmploymentStatus",
     "Event",
     "EventDay",
+    "EventRole",
     "EventStatus",
+    "ImportBatch",
+    "ImportStatus",
+    "MailStatus",
+    "OutgoingMail",
+    "Registration",
+    "RegistrationStatus",
     "Role",
     "Speaker",
     "UTCDateTime",

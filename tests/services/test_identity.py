@@ -1,0 +1,71 @@
+"""NIP, NI PPPK and phone numbers."""
+
+from datetime import date
+
+import pytest
+
+from workshop.services.identity import (
+    IdentityError,
+    check_nip,
+    check_pppk_number,
+    normalise_phone,
+)
+
+TODAY = date(2030, 1, 15)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["19680411 199303 1 009", "196804111993031009", "19680411.199303.1.009",
+     "19680411-199303-1-009", " 19680411 199303 1 009 "],
+)
+def test_valid_nip_in_the_usual_spellings(raw):
+    assert check_nip(raw, TODAY) == "196804111993031009"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        ("19680411 199303 1 00", "18 digit"),  # 17 digits
+        ("1968041119930310091", "18 digit"),  # 19 digits
+        ("19680411 199303 1 0A9", "18 digit"),  # a letter
+        ("19681311 199303 1 009", "tanggal lahir"),  # month 13
+        ("19680230 199303 1 009", "tanggal lahir"),  # 30 February
+        ("20310101 199303 1 009", "tanggal lahir"),  # born after today
+        ("19680411 196803 1 009", "pengangkatan"),  # appointed before birth month
+        ("19680411 199313 1 009", "pengangkatan"),  # month 13
+        ("19680411 203501 1 009", "pengangkatan"),  # appointed in the future
+        ("19680411 199303 3 009", "ke-15"),  # gender digit
+        ("19680411 199303 1 000", "000"),  # sequence 000
+    ],
+)
+def test_invalid_nip_says_what_is_wrong(raw, fragment):
+    with pytest.raises(IdentityError) as info:
+        check_nip(raw, TODAY)
+    assert fragment in str(info.value)
+
+
+def test_pppk_number_is_18_digits_with_its_own_layout():
+    assert check_pppk_number("1985 0101 2021 21 1 001") == "198501012021211001"
+    with pytest.raises(IdentityError):
+        check_pppk_number("12345")
+
+
+@pytest.mark.parametrize(
+    ("raw", "expected"),
+    [
+        ("0812-3456-7890", "+6281234567890"),
+        ("+62 812 3456 7890", "+6281234567890"),
+        ("62812 3456 7890", "+6281234567890"),
+        ("(0734) 421234", "+62734421234"),
+        ("0812.3456.789", "+628123456789"),
+    ],
+)
+def test_phone_is_normalised(raw, expected):
+    assert normalise_phone(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["0812-ABC-7890", "+1 202 555 0100", "12345", "0812", "+62 0812"])
+def test_bad_phone_is_refused(raw):
+    with pytest.raises(IdentityError):
+        normalise_phone(raw)

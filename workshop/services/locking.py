@@ -1,0 +1,57 @@
+"""Serialising writers on one event, on SQLite and on PostgreSQL.
+
+PostgreSQL: ``SELECT … FOR UPDATE`` on the event row; concurrent writers for the same
+event queue behind it. SQLite: the transaction starts with ``BEGIN IMMEDIATE`` (see
+``configure_sqlite`` in the factory), taking the database's write lock up front, with
+the connection's busy timeout to wait and a bounded retry when it still says "database
+is locked".
+"""
+
+import time
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlalchemy.exc import OperationalError
+
+from workshop.models import Event, db
+
+T = TypeVar("T")
+ATTEMPTS = 5
+
+
+def _is_locked(exc: OperationalError) -> bool:
+    return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
+
+
+def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
+    """Run ``work(event)`` in its own transaction holding ``event_id``'s write lock and commit.
+
+    Any transaction the session had open is committed first (callers should have nothing
+    pending). ``work`` receives None when the event does not exist. Exceptions from
+    ``work`` roll back and propagate; "database is locked" is retried a few times.
+    """
+    session = db.session()  # the request's real Session behind the scoped proxy
+    if session.in_transaction():
+        session.commit()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if session.get_bind().dialect.name == "sqlite":
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            event = session.scalar(
+                db.select(Event)
+                .where(Event.id == event_id)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            )
+            result = work(event)
+            session.commit()
+            return result
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_locked(exc) or attempt == ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,583 @@
+"""Registration: the rules for capacity, per-unit quota, waiting list and cancellation.
+
+Every function that changes who holds a seat runs in its own transaction holding the
+event's write lock (``locking.run_locked``) and commits it, so that parallel requests
+on several servers never confirm more people than the capacity or a unit's quota.
+Speakers and committee members are registered too, but take no participant seat and
+count against no unit quota. Mails are queued in the same transaction and delivered
+after the commit (``services.mail``).
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, or_
+from sqlalchemy.exc import IntegrityError
+
+from workshop.models import (
+    EmploymentStatus,
+    Event,
+    EventRole,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Unit,
+    User,
+    db,
+)
+from workshop.services import audit, mail
+from workshop.services.errors import DomainError, ValidationError
+from workshop.services.identity import (
+    IdentityError,
+    check_nip,
+    check_pppk_number,
+    normalise_phone,
+)
+from workshop.services.locking import run_locked
+from workshop.services.users import normalise_email
+from workshop.timeutil import to_wib
+
+NAME_MAX = 200
+CONFIRMED, WAITLISTED, CANCELLED = (
+    RegistrationStatus.CONFIRMED,
+    RegistrationStatus.WAITLISTED,
+    RegistrationStatus.CANCELLED,
+)
+
+
+class RegistrationNotOpen(DomainError):
+    code = "registration_not_open"
+
+
+class RegistrationClosed(DomainError):
+    code = "registration_closed"
+
+
+class EventFull(DomainError):
+    code = "event_full"
+
+
+class UnitQuotaFull(DomainError):
+    code = "unit_quota_full"
+
+
+class DuplicateRegistration(DomainError):
+    """The person already holds an active registration; ``existing_id`` names it."""
+
+    code = "duplicate_registration"
+
+    def __init__(self, message: str, existing_id: int | None = None):
+        super().__init__(message)
+        self.existing_id = existing_id
+
+
+class NotFound(DomainError):
+    code = "not_found"
+    status = 404
+
+
+@dataclass
+class RegistrationInput:
+    """What a person types (or an import row holds), before checking."""
+
+    name: str
+    email: str
+    employment_status: str
+    phone: str = ""
+    nip: str = ""
+    position: str = ""
+    unit_id: int | None = None
+    institution: str = ""
+    role: str = EventRole.PARTICIPANT
+
+
+@dataclass
+class Outcome:
+    """The result of a change: the registration and any waiting registrations promoted."""
+
+    registration: Registration | None
+    promoted: list[Registration] = field(default_factory=list)
+    waitlist_position: int | None = None
+    mail_ids: list[int] = field(default_factory=list)
+
+
+# --- checking input ---------------------------------------------------------
+
+
+def validate_registration(data: RegistrationInput, today: date) -> RegistrationInput:
+    """Check and normalise every field; raise ValidationError with a message per field.
+
+    The name is kept exactly as typed (titles, degrees, single names, any script), only
+    trimmed. Email syntax is checked. The phone becomes +62…. PNS need a valid NIP,
+    PPPK an 18-digit NI PPPK, non-ASN none. Exactly one of a known active unit or an
+    outside institution.
+    """
+    errors: dict[str, list[str]] = {}
+
+    def add(name, message):
+        errors.setdefault(name, []).append(str(message))
+
+    name = (data.name or "").strip()
+    if not name:
+        add("name", _l("Nama wajib diisi."))
+    elif len(name) > NAME_MAX:
+        add("name", _l("Nama paling banyak %(max)d karakter.", max=NAME_MAX))
+
+    email = (data.email or "").strip()
+    if not email:
+        add("email", _l("Email wajib diisi."))
+    else:
+        try:
+            email = normalise_email(email)
+        except ValidationError:
+            add("email", _l("Alamat email tidak valid, contoh: nama@muaraenimkab.go.id."))
+
+    phone = None
+    if (data.phone or "").strip():
+        try:
+            phone = normalise_phone(data.phone)
+        except IdentityError as exc:
+            add("phone", exc.args[0])
+
+    status = (data.employment_status or "").strip().lower()
+    nip = None
+    if status not in set(EmploymentStatus):
+        add("employment_status", _l("Pilih status kepegawaian: PNS, PPPK, atau non-ASN."))
+    elif status == EmploymentStatus.PNS:
+        if not (data.nip or "").strip():
+            add("nip", _l("NIP wajib diisi untuk PNS."))
+        else:
+            try:
+                nip = check_nip(data.nip, today)
+            except IdentityError as exc:
+                add("nip", exc.args[0])
+    elif status == EmploymentStatus.PPPK:
+        if not (data.nip or "").strip():
+            add("nip", _l("NI PPPK wajib diisi untuk PPPK."))
+        else:
+            try:
+                nip = check_pppk_number(data.nip)
+            except IdentityError as exc:
+                add("nip", exc.args[0])
+    elif (data.nip or "").strip():
+        add("nip", _l("Non-ASN tidak memiliki NIP; kosongkan kolom ini atau ubah status."))
+
+    position = (data.position or "").strip()
+    if len(position) > NAME_MAX:
+        add("position", _l("Jabatan paling banyak %(max)d karakter.", max=NAME_MAX))
+
+    institution = (data.institution or "").strip()
+    if data.unit_id is not None and institution:
+        add("institution", _l("Pilih unit kerja atau isi nama instansi lain, bukan keduanya."))
+    elif data.unit_id is None and not institution:
+        add("unit_id", _l("Pilih unit kerja, atau pilih instansi lain dan tulis namanya."))
+    elif data.unit_id is not None:
+        unit = db.session.get(Unit, data.unit_id)
+        if unit is None or not unit.active:
+            add("unit_id", _l("Unit kerja tidak dikenal."))
+    elif len(institution) > NAME_MAX:
+        add("institution", _l("Nama instansi paling banyak %(max)d karakter.", max=NAME_MAX))
+
+    role = (data.role or EventRole.PARTICIPANT).strip().lower()
+    if role not in set(EventRole):
+        add("role", _l("Peran tidak dikenal."))
+
+    if errors:
+        raise ValidationError(errors)
+    return RegistrationInput(
+        name=name,
+        email=email,
+        employment_status=status,
+        phone=phone or "",
+        nip=nip or "",
+        position=position,
+        unit_id=data.unit_id,
+        institution=institution if data.unit_id is None else "",
+        role=role,
+    )
+
+
+def window_problem(event: Event, now: datetime, by_organizer: bool = False) -> DomainError | None:
+    """Why registration is not possible right now, or None.
+
+    The public may register for a published event between its opening and closing
+    times (closing defaults to the event's end). Organizers may add people outside the
+    window and to drafts, but never to a cancelled or finished event.
+    """
+    if event.status in (EventStatus.CANCELLED, EventStatus.FINISHED):
+        return RegistrationClosed(str(_l("Pendaftaran ditutup: kegiatan ini sudah %(s)s.",
+                                         s=_status_word(event.status))))
+    if by_organizer:
+        return None
+    if event.status != EventStatus.PUBLISHED:
+        return RegistrationClosed(str(_l("Kegiatan ini belum dibuka untuk pendaftaran.")))
+    if event.registration_opens_at and now < event.registration_opens_at:
+        return RegistrationNotOpen(str(_l(
+            "Pendaftaran belum dibuka. Pendaftaran dibuka pada %(when)s WIB.",
+            when=to_wib(event.registration_opens_at).strftime("%d-%m-%Y %H.%M"))))
+    closes = event.registration_closes_at or event.ends_at
+    if now >= closes:
+        return RegistrationClosed(str(_l("Pendaftaran sudah ditutup.")))
+    return None
+
+
+def _status_word(status: EventStatus) -> str:
+    return str(_l("dibatalkan") if status == EventStatus.CANCELLED else _l("selesai"))
+
+
+# --- counting ---------------------------------------------------------------
+
+
+def _taken(event_id: int, unit_id: int | None = None) -> int:
+    query = db.select(func.count(Registration.id)).where(
+        Registration.event_id == event_id,
+        Registration.status == CONFIRMED,
+        Registration.role == EventRole.PARTICIPANT,
+    )
+    if unit_id is not None:
+        query = query.where(Registration.unit_id == unit_id)
+    return db.session.scalar(query)
+
+
+def _room(event: Event, unit_id: int | None) -> DomainError | None:
+    """None when one more participant from ``unit_id`` fits; else the reason."""
+    if event.capacity is not None and _taken(event.id) >= event.capacity:
+        return EventFull(str(_l("Kuota kegiatan sudah penuh.")))
+    if (event.unit_quota is not None and unit_id is not None
+            and _taken(event.id, unit_id) >= event.unit_quota):
+        return UnitQuotaFull(str(_l(
+            "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).",
+            n=event.unit_quota)))
+    return None
+
+
+def waitlist_position(registration: Registration) -> int | None:
+    """1 for the next in line; None when not on the waiting list."""
+    if registration.status != WAITLISTED:
+        return None
+    ahead = db.session.scalar(
+        db.select(func.count(Registration.id)).where(
+            Registration.event_id == registration.event_id,
+            Registration.status == WAITLISTED,
+            or_(
+                Registration.waitlisted_at < registration.waitlisted_at,
+                (Registration.waitlisted_at == registration.waitlisted_at)
+                & (Registration.id < registration.id),
+            ),
+        )
+    )
+    return ahead + 1
+
+
+def counts(event_id: int) -> dict[str, int]:
+    """Registrations per status (all roles)."""
+    rows = db.session.execute(
+        db.select(Registration.status, func.count(Registration.id))
+        .where(Registration.event_id == event_id)
+        .group_by(Registration.status)
+    )
+    result = {s.value: 0 for s in RegistrationStatus}
+    result.update({str(status): n for status, n in rows})
+    return result
+
+
+def seats_left(event: Event) -> int | None:
+    """Free participant seats, or None when the capacity is unlimited."""
+    if event.capacity is None:
+        return None
+    return max(event.capacity - _taken(event.id), 0)
+
+
+# --- changing ---------------------------------------------------------------
+
+
+def _fill_from_waitlist(event: Event, now: datetime) -> list[Registration]:
+    """Confirm waiting participants, earliest first, while capacity and quotas allow."""
+    promoted = []
+    waiting = db.session.scalars(
+        db.select(Registration)
+        .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
+        .order_by(Registration.waitlisted_at, Registration.id)
+    ).all()
+    for reg in waiting:
+        if reg.role != EventRole.PARTICIPANT or _room(event, reg.unit_id) is None:
+            _confirm(reg, now)
+            promoted.append(reg)
+        elif event.capacity is not None and _taken(event.id) >= event.capacity:
+            break  # full: nobody further down can get in either
+    return promoted
+
+
+def _confirm(reg: Registration, now: datetime) -> None:
+    reg.status = CONFIRMED
+    reg.confirmed_at = now
+    reg.waitlisted_at = None
+    db.session.flush()
+
+
+def _find_duplicate(event_id: int, email: str, nip: str | None, exclude_id=None):
+    conditions = [Registration.email == email]
+    if nip:
+        conditions.append(Registration.nip == nip)
+    query = db.select(Registration).where(
+        Registration.event_id == event_id,
+        Registration.status != CANCELLED,
+        or_(*conditions),
+    )
+    if exclude_id is not None:
+        query = query.where(Registration.id != exclude_id)
+    return db.session.scalars(query.limit(1)).first()
+
+
+def _duplicate_error(existing: Registration) -> DuplicateRegistration:
+    return DuplicateRegistration(
+        str(_l("Anda sudah terdaftar di kegiatan ini dengan email atau NIP tersebut. "
+               "Tautan untuk mengelola pendaftaran telah dikirim ulang ke email yang terdaftar.")),
+        existing_id=existing.id,
+    )
+
+
+def _queue_mails(regs: list[Registration], kind: str) -> list[int]:
+    return [mail.queue_registration_mail(reg, kind).id for reg in regs]
+
+
+def register(
+    event_id: int,
+    data: RegistrationInput,
+    *,
+    now: datetime,
+    user: User | None = None,
+    actor: User | None = None,
+    by_organizer: bool = False,
+    send_mail: bool = True,
+) -> Outcome:
+    """Register a person for an event, in its own locked transaction (commits).
+
+    Places the registration confirmed when a seat and the unit's quota allow, else on
+    the waiting list when the event has one. Raises ValidationError for bad input,
+    NotFound, RegistrationNotOpen/RegistrationClosed outside the window,
+    DuplicateRegistration (and re-sends the manage link to the existing registration),
+    EventFull or UnitQuotaFull when there is no room and no waiting list.
+    """
+    data = validate_registration(data, today=to_wib(now).date())
+
+    def work(event: Event | None) -> Outcome:
+        if event is None:
+            raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+        if problem := window_problem(event, now, by_organizer=by_organizer):
+            raise problem
+        existing = _find_duplicate(event.id, data.email, data.nip or None)
+        if existing is not None:
+            raise _duplicate_error(existing)
+        promoted = _fill_from_waitlist(event, now)
+        reg = Registration(
+            event_id=event.id,
+            user_id=user.id if user is not None else None,
+            name=data.name,
+            email=data.email,
+            phone=data.phone or None,
+            nip=data.nip or None,
+            employment_status=data.employment_status,
+            position=data.position,
+            unit_id=data.unit_id,
+            institution=data.institution or None,
+            role=EventRole(data.role),
+        )
+        reason = _room(event, data.unit_id) if reg.counts_against_capacity else None
+        if reason is None:
+            reg.status, reg.confirmed_at = CONFIRMED, now
+        elif event.waitlist:
+            reg.status, reg.waitlisted_at = WAITLISTED, now
+        else:
+            raise reason
+        db.session.add(reg)
+        try:
+            db.session.flush()
+        except IntegrityError as exc:  # a race that slipped past the lock: same answer
+            raise _duplicate_error(reg) from exc
+        audit.record(actor, "registration.create", reg, status=str(reg.status))
+        outcome = Outcome(reg, promoted, waitlist_position(reg))
+        if send_mail:
+            outcome.mail_ids = _queue_mails([reg], f"registration.{reg.status}")
+            outcome.mail_ids += _queue_mails(promoted, "registration.promoted")
+        return outcome
+
+    try:
+        outcome = run_locked(event_id, work)
+    except DuplicateRegistration as exc:
+        if send_mail and exc.existing_id is not None:
+            _send_manage_link(exc.existing_id)
+        raise
+    mail.deliver(outcome.mail_ids)
+    return outcome
+
+
+def _send_manage_link(registration_id: int) -> None:
+    """Queue, commit and deliver the manage-link mail for a registration."""
+    reg = db.session.get(Registration, registration_id)
+    if reg is None:
+        return
+    queued = mail.queue_registration_mail(reg, "registration.manage_link")
+    db.session.commit()
+    mail.deliver([queued.id])
+
+
+def cancel(registration_id: int, *, now: datetime, actor: User | None = None) -> Outcome:
+    """Cancel a registration (locked transaction, commits) and promote from the waiting list.
+
+    Cancelling an already cancelled registration changes nothing. Raises NotFound.
+    """
+    reg_event = db.session.scalar(
+        db.select(Registration.event_id).where(Registration.id == registration_id)
+    )
+    if reg_event is None:
+        raise NotFound(str(_l("Pendaftaran tidak ditemukan.")))
+
+    def work(event: Event) -> Outcome:
+        reg = db.session.get(Registration, registration_id, populate_existing=True)
+        if reg.status == CANCELLED:
+            return Outcome(reg)
+        reg.status, reg.cancelled_at, reg.waitlisted_at = CANCELLED, now, None
+        db.session.flush()
+        audit.record(actor, "registration.cancel", reg)
+        promoted = _fill_from_waitlist(event, now)
+        for p in promoted:
+            audit.record(actor, "registration.promote", p, reason="cancellation")
+        outcome = Outcome(reg, promoted)
+        outcome.mail_ids = _queue_mails([reg], "registration.cancelled")
+        outcome.mail_ids += _queue_mails(promoted, "registration.promoted")
+        return outcome
+
+    outcome = run_locked(reg_event, work)
+    mail.deliver(outcome.mail_ids)
+    return outcome
+
+
+def restore(registration_id: int, *, now: datetime, actor: User) -> Outcome:
+    """Organizer: bring a cancelled registration back, placed like a new one (confirmed if
+    there is room, else at the end of the waiting list). Raises NotFound, DuplicateRegistration
+    (the person registered again meanwhile), EventFull/UnitQuotaFull without a waiting list."""
+    reg_event = db.session.scalar(
+        db.select(Registration.event_id).where(Registration.id == registration_id)
+    )
+    if reg_event is None:
+        raise NotFound(str(_l("Pendaftaran tidak ditemukan.")))
+
+    def work(event: Event) -> Outcome:
+        reg = db.session.get(Registration, registration_id, populate_existing=True)
+        if reg.status != CANCELLED:
+            return Outcome(reg, waitlist_position=waitlist_position(reg))
+        if window_problem(event, now, by_organizer=True) is not None:
+            raise window_problem(event, now, by_organizer=True)
+        if _find_duplicate(event.id, reg.email, reg.nip, exclude_id=reg.id) is not None:
+            raise DuplicateRegistration(str(_l(
+                "Orang ini sudah memiliki pendaftaran aktif lain di kegiatan ini.")))
+        promoted = _fill_from_waitlist(event, now)
+        reason = _room(event, reg.unit_id) if reg.counts_against_capacity else None
+        reg.cancelled_at = None
+        if reason is None:
+            reg.status, reg.confirmed_at = CONFIRMED, now
+        elif event.waitlist:
+            reg.status, reg.waitlisted_at = WAITLISTED, now
+        else:
+            raise reason
+        db.session.flush()
+        audit.record(actor, "registration.restore", reg, status=str(reg.status))
+        outcome = Outcome(reg, promoted, waitlist_position(reg))
+        outcome.mail_ids = _queue_mails([reg], f"registration.{reg.status}")
+        outcome.mail_ids += _queue_mails(promoted, "registration.promoted")
+        return outcome
+
+    outcome = run_locked(reg_event, work)
+    mail.deliver(outcome.mail_ids)
+    return outcome
+
+
+def promote_by_hand(registration_id: int, *, now: datetime, actor: User) -> Outcome:
+    """Organizer: confirm one waiting registration out of turn.
+
+    The organizer may pass over the unit quota (it is their rule to bend), but never the
+    capacity: when the event is full this raises EventFull and the organizer must raise
+    the capacity first. Raises NotFound, DomainError when not on the waiting list.
+    """
+    reg_event = db.session.scalar(
+        db.select(Registration.event_id).where(Registration.id == registration_id)
+    )
+    if reg_event is None:
+        raise NotFound(str(_l("Pendaftaran tidak ditemukan.")))
+
+    def work(event: Event) -> Outcome:
+        reg = db.session.get(Registration, registration_id, populate_existing=True)
+        if reg.status != WAITLISTED:
+            raise DomainError(str(_l("Pendaftaran ini tidak berada di daftar tunggu.")),
+                              code="not_waitlisted")
+        if (reg.counts_against_capacity and event.capacity is not None
+                and _taken(event.id) >= event.capacity):
+            raise EventFull(str(_l(
+                "Kapasitas kegiatan penuh. Naikkan kapasitas terlebih dahulu.")))
+        _confirm(reg, now)
+        audit.record(actor, "registration.promote", reg, reason="manual")
+        outcome = Outcome(reg, [reg])
+        outcome.mail_ids = _queue_mails([reg], "registration.promoted")
+        return outcome
+
+    outcome = run_locked(reg_event, work)
+    mail.deliver(outcome.mail_ids)
+    return outcome
+
+
+def fill_from_waitlist(event_id: int, *, now: datetime, actor: User | None = None) -> Outcome:
+    """Promote whoever now fits (after the organizer raised the capacity or a quota).
+
+    Locked transaction, commits. Returns an Outcome whose ``promoted`` lists them."""
+
+    def work(event: Event | None):
+        if event is None:
+            raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+        promoted = _fill_from_waitlist(event, now)
+        for p in promoted:
+            audit.record(actor, "registration.promote", p, reason="capacity")
+        return promoted, _queue_mails(promoted, "registration.promoted")
+
+    promoted, mail_ids = run_locked(event_id, work)
+    mail.deliver(mail_ids)
+    return Outcome(registration=None, promoted=promoted, mail_ids=mail_ids)
+
+
+def resend_manage_link(event_id: int, email: str) -> None:
+    """Send the manage link again to the active registration with this email, if any.
+
+    Says nothing about whether one exists (the caller shows the same message either way).
+    """
+    try:
+        email = normalise_email(email)
+    except ValidationError:
+        return
+    reg = db.session.scalar(
+        db.select(Registration).where(
+            Registration.event_id == event_id,
+            Registration.email == email,
+            Registration.status != CANCELLED,
+        )
+    )
+    if reg is not None:
+        _send_manage_link(reg.id)
+
+
+def by_manage_token(token: str) -> Registration | None:
+    if not token or len(token) > 64:
+        return None
+    return db.session.scalar(db.select(Registration).where(Registration.manage_token == token))
+
+
+def for_person(user: User) -> list[Registration]:
+    """A user's registrations: linked to the account, or made with the account's email."""
+    return list(
+        db.session.scalars(
+            db.select(Registration)
+            .join(Event)
+            .where(or_(Registration.user_id == user.id, Registration.email == user.email))
+            .order_by(Event.starts_at.desc())
+        )
+    )
