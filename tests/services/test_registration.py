@@ -352,3 +352,18 @@ def test_send_mail_command(app, runner, make_event, person, register):
     result = runner.invoke(args=["send-mail"])
     assert result.exit_code == 0, result.output
     assert "Sent 1" in result.output
+
+
+def test_register_many_places_rows_in_order_in_one_transaction(app, make_event, make_user,
+                                                                person):
+    organizer = make_user(Role.ORGANIZER)
+    event = make_event(capacity=2, waitlist=False)
+    rows = [person(email="a@example.com"), person(email="b@example.com"),
+            person(email="A@example.com"), person(email="c@example.com")]
+    with app.app_context():
+        today = FIXED_NOW.date()
+        rows = [registration.validate_registration(r, today) for r in rows]
+        results = registration.register_many(event.id, rows, now=FIXED_NOW, actor=organizer)
+        kinds = [type(r).__name__ for r in results]
+    assert kinds == ["Registration", "Registration", "DuplicateRegistration", "EventFull"]
+    assert statuses(app, event) == {"a@example.com": "confirmed", "b@example.com": "confirmed"}

@@ -342,6 +342,79 @@ def _queue_mails(regs: list[Registration], kind: str) -> list[int]:
     return [mail.queue_registration_mail(reg, kind).id for reg in regs]
 
 
+def _place_new(event: Event, data: RegistrationInput, now: datetime, *,
+               user: User | None, actor: User | None) -> Registration:
+    """Add one checked registration to a locked event: confirmed, waitlisted, or refused
+    (DuplicateRegistration, EventFull, UnitQuotaFull)."""
+    existing = _find_duplicate(event.id, data.email, data.nip or None)
+    if existing is not None:
+        raise _duplicate_error(existing)
+    reg = Registration(
+        event_id=event.id,
+        user_id=user.id if user is not None else None,
+        name=data.name,
+        email=data.email,
+        phone=data.phone or None,
+        nip=data.nip or None,
+        employment_status=data.employment_status,
+        position=data.position,
+        unit_id=data.unit_id,
+        institution=data.institution or None,
+        role=EventRole(data.role),
+    )
+    reason = _room(event, data.unit_id) if reg.counts_against_capacity else None
+    if reason is None:
+        reg.status, reg.confirmed_at = CONFIRMED, now
+    elif event.waitlist:
+        reg.status, reg.waitlisted_at = WAITLISTED, now
+    else:
+        raise reason
+    db.session.add(reg)
+    try:
+        with db.session.begin_nested():
+            db.session.flush()
+    except IntegrityError as exc:  # a race that slipped past the lock: same answer
+        raise _duplicate_error(reg) from exc
+    audit.record(actor, "registration.create", reg, status=str(reg.status))
+    return reg
+
+
+def register_many(
+    event_id: int, rows: list[RegistrationInput], *, now: datetime, actor: User,
+    send_mail: bool = True,
+) -> list[Registration | DomainError]:
+    """Organizer import: place already-checked rows in order, in ONE locked transaction.
+
+    Each row becomes a Registration or the DomainError that refused it (duplicate, full
+    without waiting list); refused rows do not stop the others. Raises NotFound or
+    RegistrationClosed for the whole batch. Commits; mails are delivered afterwards.
+    """
+
+    def work(event: Event | None):
+        if event is None:
+            raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+        if problem := window_problem(event, now, by_organizer=True):
+            raise problem
+        promoted = _fill_from_waitlist(event, now)
+        results: list[Registration | DomainError] = []
+        for data in rows:
+            try:
+                results.append(_place_new(event, data, now, user=None, actor=actor))
+            except DomainError as exc:
+                results.append(exc)
+        placed = [r for r in results if isinstance(r, Registration)]
+        mail_ids = []
+        if send_mail:
+            for reg in placed:
+                mail_ids += _queue_mails([reg], f"registration.{reg.status}")
+            mail_ids += _queue_mails(promoted, "registration.promoted")
+        return results, mail_ids
+
+    results, mail_ids = run_locked(event_id, work)
+    mail.deliver(mail_ids)
+    return results
+
+
 def register(
     event_id: int,
     data: RegistrationInput,
@@ -367,36 +440,8 @@ def register(
             raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
         if problem := window_problem(event, now, by_organizer=by_organizer):
             raise problem
-        existing = _find_duplicate(event.id, data.email, data.nip or None)
-        if existing is not None:
-            raise _duplicate_error(existing)
         promoted = _fill_from_waitlist(event, now)
-        reg = Registration(
-            event_id=event.id,
-            user_id=user.id if user is not None else None,
-            name=data.name,
-            email=data.email,
-            phone=data.phone or None,
-            nip=data.nip or None,
-            employment_status=data.employment_status,
-            position=data.position,
-            unit_id=data.unit_id,
-            institution=data.institution or None,
-            role=EventRole(data.role),
-        )
-        reason = _room(event, data.unit_id) if reg.counts_against_capacity else None
-        if reason is None:
-            reg.status, reg.confirmed_at = CONFIRMED, now
-        elif event.waitlist:
-            reg.status, reg.waitlisted_at = WAITLISTED, now
-        else:
-            raise reason
-        db.session.add(reg)
-        try:
-            db.session.flush()
-        except IntegrityError as exc:  # a race that slipped past the lock: same answer
-            raise _duplicate_error(reg) from exc
-        audit.record(actor, "registration.create", reg, status=str(reg.status))
+        reg = _place_new(event, data, now, user=user, actor=actor)
         outcome = Outcome(reg, promoted, waitlist_position(reg))
         if send_mail:
             outcome.mail_ids = _queue_mails([reg], f"registration.{reg.status}")
