@@ -2,6 +2,7 @@
 
 from workshop.models.audit import AuditLog
 from workshop.models.base import Base, UTCDateTime, db, utcnow
+from workshop.models.checkin import Checkin, CheckinMethod, EventStaff
 from workshop.models.event import AgendaItem, Event, EventDay, EventStatus, Speaker
 from workshop.models.importing import ImportBatch, ImportStatus
 from workshop.models.mail import MailStatus, OutgoingMail
@@ -14,10 +15,13 @@ __all__ = [
     "ApiToken",
     "AuditLog",
     "Base",
+    "Checkin",
+    "CheckinMethod",
     "EmploymentStatus",
     "Event",
     "EventDay",
     "EventRole",
+    "EventStaff",
     "EventStatus",
     "ImportBatch",
     "ImportStatus",

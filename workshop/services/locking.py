@@ -23,6 +23,35 @@ def _is_locked(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
+def run_in_write_transaction(work: Callable[[], T]) -> T:
+    """Run ``work()`` in its own write transaction and commit it.
+
+    On SQLite the transaction starts with BEGIN IMMEDIATE, so that its reads and its write
+    see one consistent state (a deferred read-then-write would fail with a stale WAL
+    snapshot when another writer committed in between). On PostgreSQL it is an ordinary
+    transaction; the unique constraints decide races.
+    """
+    session = db.session()
+    if session.in_transaction():
+        session.commit()
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if session.get_bind().dialect.name == "sqlite":
+                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            result = work()
+            session.commit()
+            return result
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_locked(exc) or attempt == ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
     """Run ``work(event)`` in its own transaction holding ``event_id``'s write lock and commit.
 
