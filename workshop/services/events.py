@@ -6,6 +6,7 @@ and call these functions, so each rule exists once.
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
@@ -23,7 +24,7 @@ from workshop.models import (
 )
 from workshop.services import audit
 from workshop.services.errors import InvalidTransition, ValidationError
-from workshop.timeutil import as_utc, dates_between
+from workshop.timeutil import as_utc, dates_between, wib_date
 
 TITLE_MAX = 200
 VENUE_MAX = 300
@@ -31,6 +32,8 @@ DESCRIPTION_MAX = 20_000
 NAME_MAX = 200
 AGENDA_TITLE_MAX = 300
 LIST_MAX = 100  # speakers or agenda items per event
+YEAR_MIN, YEAR_MAX = 1900, 2999  # outside this, WIB/UTC conversion can overflow
+CAPACITY_MAX = 1_000_000  # far above any venue; keeps the value inside a database integer
 
 
 @dataclass
@@ -124,6 +127,26 @@ def _normalised(data: EventInput) -> EventInput:
     )
 
 
+def _check_years(data: EventInput) -> None:
+    """Refuse dates outside YEAR_MIN..YEAR_MAX before any time zone arithmetic overflows."""
+    values = {
+        "starts_at": [data.starts_at],
+        "ends_at": [data.ends_at],
+        "registration_opens_at": [data.registration_opens_at],
+        "registration_closes_at": [data.registration_closes_at],
+        "days": list(data.days or []),
+        "agenda": [a.starts_at for a in data.agenda],
+    }
+    message = str(_l("Tahun harus antara %(min)d dan %(max)d.", min=YEAR_MIN, max=YEAR_MAX))
+    errors = {
+        name: [message]
+        for name, items in values.items()
+        if any(v is not None and not YEAR_MIN <= v.year <= YEAR_MAX for v in items)
+    }
+    if errors:
+        raise ValidationError(errors)
+
+
 def validate_event(data: EventInput) -> EventInput:
     """Check every event rule; return the normalised input or raise ValidationError.
 
@@ -131,8 +154,9 @@ def validate_event(data: EventInput) -> EventInput:
     within start..end (in WIB); capacity and unit quota positive; registration opens
     before it closes and closes no later than the event ends; the organizing unit
     exists and is active; speakers and agenda items have names/titles and agenda
-    times fall within the event.
+    times fall within the event; every date lies in the years YEAR_MIN..YEAR_MAX.
     """
+    _check_years(data)
     errors: dict[str, list[str]] = {}
     data = _normalised(data)
     _check_length(errors, "title", data.title, TITLE_MAX, required=True)
@@ -155,7 +179,12 @@ def validate_event(data: EventInput) -> EventInput:
         value = getattr(data, name)
         if value is not None and value < 1:
             errors.setdefault(name, []).append(str(_l("Harus bilangan bulat lebih dari 0.")))
-    if data.capacity and data.unit_quota and data.unit_quota > data.capacity:
+        elif value is not None and value > CAPACITY_MAX:
+            errors.setdefault(name, []).append(
+                str(_l("Paling banyak %(max)s.", max=f"{CAPACITY_MAX:,}".replace(",", ".")))
+            )
+    capacity_ok = data.capacity is not None and "capacity" not in errors
+    if capacity_ok and data.unit_quota is not None and data.unit_quota > data.capacity:
         errors.setdefault("unit_quota", []).append(
             str(_l("Kuota per unit tidak boleh melebihi kapasitas."))
         )
@@ -293,6 +322,42 @@ def set_status(event: Event, status: EventStatus, actor: User) -> Event:
         audit.record(actor, "event.finish", event)
         return event
     raise InvalidTransition(str(_l("Perubahan status ini tidak diizinkan.")))
+
+
+class Phase(StrEnum):
+    """Where an event stands for a visitor, from its status and the clock."""
+
+    DRAFT = "draft"
+    CANCELLED = "cancelled"
+    FINISHED = "finished"  # marked finished, or its end has passed
+    RUNNING = "running"
+    UPCOMING = "upcoming"
+
+
+def event_phase(event: Event, now: datetime) -> Phase:
+    """Draft and cancelled first; otherwise finished, running or upcoming by the clock."""
+    if event.status == EventStatus.DRAFT:
+        return Phase.DRAFT
+    if event.status == EventStatus.CANCELLED:
+        return Phase.CANCELLED
+    if event.status == EventStatus.FINISHED or event.ends_at < now:
+        return Phase.FINISHED
+    if event.starts_at <= now:
+        return Phase.RUNNING
+    return Phase.UPCOMING
+
+
+def agenda_by_day(event: Event) -> list[tuple[date, list[AgendaItem]]]:
+    """The agenda grouped by its calendar day in WIB, days and items in time order."""
+    groups: dict[date, list[AgendaItem]] = {}
+    for item in sorted(event.agenda, key=lambda a: (a.starts_at, a.position)):
+        groups.setdefault(wib_date(item.starts_at), []).append(item)
+    return list(groups.items())
+
+
+def uses_default_days(event: Event) -> bool:
+    """True when the event takes place on every calendar day from its start to its end."""
+    return event.day_dates == dates_between(event.starts_at, event.ends_at)
 
 
 def can_manage(user: User | None, event: Event) -> bool:
