@@ -6,8 +6,24 @@
 
 from datetime import UTC, date, datetime, time, timedelta
 
-from workshop.models import Event, EventStatus, Role, Unit, UnitKind, User, db
+from workshop.models import (
+    Checkin,
+    CheckinMethod,
+    Event,
+    EventDay,
+    EventStaff,
+    EventStatus,
+    Registration,
+    RegistrationStatus,
+    Role,
+    Unit,
+    UnitKind,
+    User,
+    db,
+)
+from workshop.services import registration
 from workshop.services.events import AgendaInput, EventInput, SpeakerInput, create_event
+from workshop.services.registration import RegistrationInput
 from workshop.timeutil import WIB
 
 DEMO_PASSWORD = "workshop123"
@@ -252,10 +268,170 @@ def load_events(users: dict[str, User], today: date) -> int:
     return added
 
 
+# Participants: (name, unit short name or None, institution, position, sex digit).
+PEOPLE = [
+    ("Ahmad Fauzi, S.Sos.", "Bag. Organisasi", "", "Kepala Subbagian Kelembagaan", "1"),
+    ("Siti Rahmawati, S.E., M.Si.", "Bappeda", "", "Perencana Ahli Muda", "2"),
+    ("Muhammad Ridwan, S.T.", "Bappeda", "", "Kepala Bidang Litbang", "1"),
+    ("Dewi Lestari, S.Kom.", "Diskominfo", "", "Pranata Komputer", "2"),
+    ("Hendra Gunawan, S.H.", "Disdukcapil", "", "Kepala Seksi Pelayanan", "1"),
+    ("Nurhayati, S.Pd.", "Disdik", "", "Analis Kebijakan", "2"),
+    ("Rudi Hartono", "Dinkes", "", "Kepala Puskesmas Tanjung Enim", "1"),
+    ("dr. Yuliana Sari", "RSUD HM Rabain", "", "Kepala Bidang Pelayanan Medis", "2"),
+    ("Ir. Bambang Suprapto, M.T.", "Dinas PUPR", "", "Sekretaris Dinas", "1"),
+    ("Sri Mulyani, S.Sos.", "DPMPTSP", "", "Kepala Bidang Pelayanan Perizinan", "2"),
+    ("Agus Salim, S.IP.", "Kec. Muara Enim", "", "Sekretaris Camat", "1"),
+    ("Rina Marlina, A.Md.", "Kec. Gelumbang", "", "Pengadministrasi Umum", "2"),
+    ("Joko Widodo, S.E.", "BPKAD", "", "Analis Keuangan", "1"),
+    ("Fitriani, S.Kep.", "Dinkes", "", "Perawat Ahli Pertama", "2"),
+    ("Yusuf Maulana, S.STP.", "Setda", "", "Analis Pemerintahan", "1"),
+    ("Ni Luh Putu Ayu", "Dinsos", "", "Pekerja Sosial", "2"),
+    ("Sukarno", "Satpol PP", "", "Kepala Seksi Ketertiban", "1"),
+    ("Lina Marliana, S.Pi.", "Diskan", "", "Penyuluh Perikanan", "2"),
+    ("Arif Rahman Hakim, S.P.", "Distan", "", "Penyuluh Pertanian", "1"),
+    ("Wulan Sari, S.IKom.", "Bag. Humas", "", "Pranata Humas", "2"),
+    ("Taufik Hidayat, S.Kom.", "Bappeda", "", "Pranata Komputer", "1"),
+    ("Dedi Kurniawan, S.T.", "Bappeda", "", "Perencana Ahli Pertama", "1"),
+    ("Ratna Dewi, S.E.", "Disperindag", "", "Analis Perdagangan", "2"),
+    ("Eko Prasetyo, S.H.", "Inspektorat", "", "Auditor Ahli Muda", "1"),
+    ("Maya Anggraini, S.Psi.", "BKPSDM", "", "Analis SDM Aparatur", "2"),
+    ("Andi Wijaya", None, "Pemerintah Kota Bandung", "Analis Inovasi", "1"),
+    ("Rosa Amelia, S.AP.", None, "Pemerintah Kabupaten Bogor", "Kepala Subbagian Tata Laksana",
+     "2"),
+    ("Bayu Aji Pamungkas, S.IP.", None, "Pemerintah Kabupaten Purworejo", "Analis Kebijakan", "1"),
+    ("Hj. Norhayati, S.Sos.", None, "Pemerintah Kabupaten Banjar, Kalimantan Selatan",
+     "Kepala Bagian Organisasi", "2"),
+]
+
+
+def demo_nip(index: int, sex: str) -> str:
+    """A well-formed (fictitious) NIP: birth date, appointment month, sex, sequence."""
+    birth = date(1968 + index % 20, 1 + index % 12, 1 + index % 27)
+    appointed = f"{birth.year + 24}{(index % 12) + 1:02d}"
+    return f"{birth:%Y%m%d}{appointed}{sex}{index + 1:03d}"
+
+
+def person_input(index: int, unit_ids: dict[str, int], role: str = "participant"):
+    name, unit, institution, position, sex = PEOPLE[index]
+    email_name = name.split(",")[0].replace("dr. ", "").replace("Ir. ", "").replace("Hj. ", "")
+    email = ".".join(email_name.lower().split()) + "@example.com"
+    outside = unit is None
+    return RegistrationInput(
+        name=name,
+        email=email,
+        employment_status="non_asn" if outside and index % 2 else "pns",
+        nip="" if outside and index % 2 else demo_nip(index, sex),
+        phone=f"0812-7{index:03d}-{1000 + index * 37 % 9000:04d}",
+        position=position,
+        unit_id=None if outside else unit_ids[unit],
+        institution=institution,
+        role=role,
+    )
+
+
+def load_registrations(event: Event, people: range, now: datetime) -> int:
+    """Register the given demo people (skipping any already there); no mail is sent."""
+    unit_ids = dict(db.session.execute(db.select(Unit.short_name, Unit.id)).all())
+    existing = set(db.session.scalars(
+        db.select(Registration.email).where(Registration.event_id == event.id)))
+    added = 0
+    for index in people:
+        data = person_input(index, unit_ids)
+        if data.email in existing:
+            continue
+        registration.register(event.id, data, now=now, by_organizer=True, send_mail=False)
+        added += 1
+    return added
+
+
+def load_attendance(event: Event, staff: User) -> int:
+    """Check most confirmed participants in on each day of a past event (a few miss day 2)."""
+    if db.session.scalar(db.select(Checkin.id).where(Checkin.event_id == event.id).limit(1)):
+        return 0
+    regs = db.session.scalars(
+        db.select(Registration)
+        .where(Registration.event_id == event.id,
+               Registration.status == RegistrationStatus.CONFIRMED)
+        .order_by(Registration.id)).all()
+    days = db.session.scalars(
+        db.select(EventDay).where(EventDay.event_id == event.id).order_by(EventDay.date)).all()
+    added = 0
+    for day_index, day in enumerate(days):
+        for i, reg in enumerate(regs):
+            if i % 9 == 4 or (day_index > 0 and i % 7 == 3):
+                continue  # absent that day
+            at = wib(day.date, 7, 40) + timedelta(minutes=(i * 3) % 55)
+            db.session.add(Checkin(registration_id=reg.id, event_day_id=day.id,
+                                   event_id=event.id, scanned_by_id=staff.id,
+                                   method=CheckinMethod.CAMERA, checked_in_at=at))
+            added += 1
+    db.session.flush()
+    return added
+
+
+def load_own_registrations(user: User, events: list[Event]) -> int:
+    """The demo participant's own registrations, so "Kegiatan Saya" and a ticket show."""
+    if not user.unit_id:
+        user.unit_id = db.session.scalar(db.select(Unit.id).where(Unit.short_name == "Diskominfo"))
+        user.employment_status, user.nip = "pns", demo_nip(40, "2")
+        user.position, user.phone = "Pranata Komputer Ahli Muda", "+6281278901234"
+    added = 0
+    for event in events:
+        exists = db.session.scalar(db.select(Registration.id).where(
+            Registration.event_id == event.id, Registration.email == user.email))
+        if exists is None:
+            data = RegistrationInput(
+                name=user.name, email=user.email, employment_status=user.employment_status,
+                nip=user.nip, phone=user.phone, position=user.position, unit_id=user.unit_id)
+            registration.register(event.id, data, now=wib(date(2018, 3, 1), 8), user=user,
+                                  by_organizer=True, send_mail=False)
+            added += 1
+    return added
+
+
+def load_speakers(event: Event) -> int:
+    """The GIZ speakers, registered with the role narasumber (they get no participant seat)."""
+    added = 0
+    for speaker in event.speakers:
+        email = ".".join(speaker.name.lower().split()) + "@giz.example.com"
+        exists = db.session.scalar(db.select(Registration.id).where(
+            Registration.event_id == event.id, Registration.email == email))
+        if exists is None:
+            data = RegistrationInput(name=speaker.name, email=email, employment_status="non_asn",
+                                     position="Narasumber", institution="GIZ", role="speaker")
+            registration.register(event.id, data, now=wib(date(2018, 3, 1), 8),
+                                  by_organizer=True, send_mail=False)
+            added += 1
+    return added
+
+
+def assign_demo_staff(staff: User) -> None:
+    for event_id in db.session.scalars(db.select(Event.id)):
+        exists = db.session.scalar(db.select(EventStaff.id).where(
+            EventStaff.event_id == event_id, EventStaff.user_id == staff.id))
+        if exists is None:
+            db.session.add(EventStaff(event_id=event_id, user_id=staff.id))
+    db.session.flush()
+
+
 def load_demo(today: date | None = None) -> str:
     """Add whatever demo rows are missing; the caller commits. Returns a summary."""
     today = today or datetime.now(UTC).astimezone(WIB).date()
     units = load_units()
     users = load_users()
     events = load_events(users, today)
-    return f"{units} units, {events} events added"
+    staff = users["petugas@example.com"]
+    assign_demo_staff(staff)
+    by_title = {e.title: e for e in db.session.scalars(db.select(Event))}
+    reference = by_title[REFERENCE_TITLE]
+    regs = load_registrations(reference, range(len(PEOPLE)), wib(date(2018, 3, 1), 9))
+    regs += load_registrations(by_title[today_event(today).title], range(0, 24),
+                               wib(today - timedelta(days=3), 10))
+    regs += load_registrations(by_title[future_event(today).title], range(5, 15),
+                               wib(today, 7))
+    regs += load_own_registrations(users["peserta@example.com"],
+                                   [reference, by_title[today_event(today).title]])
+    regs += load_speakers(reference)
+    db.session.commit()
+    checkins = load_attendance(reference, staff)
+    return f"{units} units, {events} events, {regs} registrations, {checkins} check-ins added"
