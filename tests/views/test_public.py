@@ -233,3 +233,19 @@ def test_detail_in_english(client, reference_event):
     text = page(client.get(f"/events/{reference_event.id}"))
     assert "Thursday, 8 March 2018" in text
     assert "Friday, 9 March 2018, 16:00 WIB" in text
+
+
+def test_detail_offers_registration_while_open(client, make_event):
+    from datetime import timedelta
+
+    from tests.conftest import FIXED_NOW
+
+    open_event = make_event(capacity=40)
+    html = client.get(f"/events/{open_event.id}").get_data(as_text=True)
+    assert f'href="/events/{open_event.id}/register"' in html
+    assert "Sisa kuota: 40 tempat" in html
+
+    closed = make_event(registration_closes_at=FIXED_NOW - timedelta(hours=1))
+    html = client.get(f"/events/{closed.id}").get_data(as_text=True)
+    assert f'href="/events/{closed.id}/register"' not in html
+    assert "Pendaftaran sudah ditutup." in html

@@ -8,6 +8,7 @@ from workshop.extensions import db
 from workshop.models import Event
 from workshop.organizer.forms import ConfirmForm
 from workshop.services import events
+from workshop.services import registration as registrations
 from workshop.services.events import Phase
 
 bp = Blueprint("public", __name__)
@@ -32,9 +33,12 @@ def event_detail(event_id: int):
     if event is None or not events.can_view(current_user, event):
         abort(404)
     can_manage = events.can_manage(current_user, event)
+    now = clock.now()
     return render_template(
         "public/event_detail.html",
         event=event,
+        registration_problem=registrations.window_problem(event, now),
+        seats_left=registrations.seats_left(event),
         phase=events.event_phase(event, clock.now()),
         agenda_days=events.agenda_by_day(event),
         can_manage=can_manage,
