@@ -1,0 +1,72 @@
+"""Bearer-token authentication for the JSON API.
+
+The API is CSRF-exempt, so it must never accept the session cookie: a browser that is
+logged in to the pages is still anonymous here. The caller is whoever the
+``Authorization: Bearer <token>`` header names, or nobody.
+"""
+
+from functools import wraps
+
+from flask import g, request
+from flask_babel import lazy_gettext as _l
+
+from workshop.errors import json_error
+from workshop.models import Role, User
+from workshop.services.users import user_for_token
+
+MISSING_TOKEN = _l("Token API wajib dikirim di header Authorization: Bearer <token>.")
+INVALID_TOKEN = _l("Token API tidak valid atau sudah tidak berlaku.")
+FORBIDDEN = _l("Peran Anda tidak diizinkan melakukan tindakan ini.")
+
+
+def unauthorized(message, error: str = "unauthorized", challenge: str = "Bearer"):
+    response = json_error(401, message, error)
+    response.headers["WWW-Authenticate"] = challenge
+    return response
+
+
+def load_token_user():
+    """before_request: set ``g.api_user`` from the bearer token (None when none is sent).
+
+    A header that is present but wrong (another scheme, an empty or unknown token, a
+    deactivated user) is answered 401 on every endpoint, public ones included, so that a
+    client with a bad token notices instead of silently seeing the anonymous view.
+    """
+    g.api_user = None
+    header = request.headers.get("Authorization")
+    if header is None:
+        return None
+    scheme, _, token = header.strip().partition(" ")
+    token = token.strip()
+    user = user_for_token(token) if scheme.lower() == "bearer" and token else None
+    if user is None:
+        return unauthorized(INVALID_TOKEN, "invalid_token", 'Bearer error="invalid_token"')
+    g.api_user = user
+    return None
+
+
+def api_user() -> User | None:
+    """The user the bearer token belongs to; None for an anonymous caller."""
+    return g.get("api_user")
+
+
+def token_required(*roles: Role):
+    """The caller must send a valid token (else 401) and, if ``roles`` are given, have one
+    of them (else 403)."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            user = api_user()
+            if user is None:
+                return unauthorized(MISSING_TOKEN)
+            if roles and user.role not in roles:
+                return json_error(403, FORBIDDEN)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+organizer_token_required = token_required(Role.ADMIN, Role.ORGANIZER)

@@ -1,0 +1,62 @@
+"""Events in the JSON API: list, detail, create and partial update."""
+
+from flask import url_for
+from flask_babel import gettext as _
+
+from workshop.api import schemas
+from workshop.api.auth import api_user, organizer_token_required
+from workshop.models import Event, EventStatus, db
+from workshop.services import events
+
+
+def _event_or_404(event_id: int, *, manage: bool = False) -> Event:
+    """The event if the caller may see it (or, with ``manage``, manage it); else 404.
+
+    Someone else's draft, or someone else's event for a write, is "not found": the API
+    does not confirm that it exists.
+    """
+    event = db.session.get(Event, event_id)
+    user = api_user()
+    allowed = events.can_manage if manage else events.can_view
+    if event is None or not allowed(user, event):
+        raise schemas.ApiError(404, _("Kegiatan tidak ditemukan."), "not_found")
+    return event
+
+
+def list_events():
+    """Published, finished and cancelled events; plus the caller's drafts (all for admins)."""
+    items = [schemas.event_json(e) for e in events.api_visible_events(api_user())]
+    return schemas.listing(items)
+
+
+def event_detail(event_id: int):
+    return schemas.event_json(_event_or_404(event_id))
+
+
+@organizer_token_required
+def create_event():
+    """Create a draft; with ``"status": "published"`` publish it in the same transaction."""
+    values = schemas.parse_event(schemas.json_object(), partial=False)
+    status = values.pop("status", EventStatus.DRAFT)
+    user = api_user()
+    event = events.create_event(user, schemas.new_event_input(values))
+    if status == EventStatus.PUBLISHED:
+        events.publish_event(event, user)
+    db.session.commit()
+    location = url_for("api.event_detail", event_id=event.id)
+    return schemas.event_json(event), 201, {"Location": location}
+
+
+@organizer_token_required
+def update_event(event_id: int):
+    """Change the given fields only; ``status`` moves through the allowed transitions."""
+    event = _event_or_404(event_id, manage=True)
+    values = schemas.parse_event(schemas.json_object(), partial=True)
+    status = values.pop("status", None)
+    user = api_user()
+    if values:
+        events.update_event(event, schemas.patched_event_input(event, values), user)
+    if status is not None:
+        events.set_status(event, status, user)
+    db.session.commit()
+    return schemas.event_json(event)
