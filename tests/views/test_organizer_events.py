@@ -473,9 +473,10 @@ def test_refused_edit_changes_nothing(app, client, login, make_user, make_event)
     assert [s.name for s in saved.speakers] == ["Elke Rapp"]
 
 
-def test_event_whose_unit_was_deactivated_asks_for_another(app, client, login, make_user,
-                                                            make_event, make_unit):
+def test_event_whose_unit_was_deactivated_keeps_it_but_cannot_switch_to_another_inactive(
+        app, client, login, make_user, make_event, make_unit):
     unit = make_unit(name="Dinas Lama")
+    other_inactive = make_unit(name="Dinas Tutup", active=False)
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, unit_id=unit.id)
     with app.app_context():
@@ -486,9 +487,14 @@ def test_event_whose_unit_was_deactivated_asks_for_another(app, client, login, m
     assert response.status_code == 200
     assert "Kegiatan belum tersimpan." not in page(response)  # nothing is checked on GET
     assert re.search(rf'<option selected value="{unit.id}">Dinas Lama \(nonaktif\)', page(response))
+    kept = client.post(f"/organizer/events/{event.id}/edit",
+                       data=form_data(unit_id=str(unit.id), title="Judul diperbarui"))
+    assert kept.status_code == 302
+    assert stored_event(app, event.id).title == "Judul diperbarui"
     refused = client.post(f"/organizer/events/{event.id}/edit",
-                          data=form_data(unit_id=str(unit.id)))
-    assert field_error(refused, "unit_id") == "Unit kerja tidak dikenal."
+                          data=form_data(unit_id=str(other_inactive.id)))
+    assert refused.status_code == 422
+    assert stored_event(app, event.id).unit_id == unit.id
 
 
 def test_admin_can_edit_someone_elses_event(app, client, login, make_user, make_event):
@@ -591,3 +597,44 @@ class TestCsrf:
                                data={"csrf_token": token})
         assert response.status_code == 302
         assert stored_event(app, event.id).status == EventStatus.PUBLISHED
+
+
+def test_raising_capacity_promotes_waiting_registrations(app, client, login, make_user,
+                                                         make_event, person, register):
+    import sqlalchemy as sa
+
+    from workshop.extensions import db
+    from workshop.models import Registration
+
+    owner = make_user(Role.ORGANIZER)
+    event = make_event(owner=owner, capacity=1, starts_at=wib(2030, 2, 7, 8),
+                       ends_at=wib(2030, 2, 8, 16))
+    for _ in range(3):
+        register(event, person())
+    login(owner)
+    payload = form_data(capacity="3", unit_quota="", registration_opens_at="",
+                        registration_closes_at="")
+    response = client.post(f"/organizer/events/{event.id}/edit", data=payload)
+    assert response.status_code == 302, response.get_data(as_text=True)[:2000]
+    with app.app_context():
+        statuses = db.session.scalars(sa.select(Registration.status)).all()
+    assert sorted(statuses) == ["confirmed", "confirmed", "confirmed"]
+
+
+def test_inactive_unit_can_be_kept_on_edit(app, make_user, make_unit, make_event):
+    from workshop.extensions import db
+    from workshop.models import Event, Unit
+    from workshop.services import events
+
+    owner = make_user(Role.ORGANIZER)
+    unit = make_unit()
+    event = make_event(owner=owner, unit_id=unit.id)
+    with app.app_context():
+        db.session.get(Unit, unit.id).active = False
+        db.session.commit()
+        ev = db.session.get(Event, event.id)
+        data = events.input_from_event(ev)
+        data.title = "Judul baru"
+        events.update_event(ev, data, db.session.merge(owner))
+        db.session.commit()
+        assert db.session.get(Event, event.id).title == "Judul baru"

@@ -3,10 +3,11 @@
 from flask import url_for
 from flask_babel import gettext as _
 
+from workshop import clock
 from workshop.api import schemas
 from workshop.api.auth import api_user, organizer_token_required
 from workshop.models import Event, EventStatus, db
-from workshop.services import events
+from workshop.services import events, registration
 
 
 def _event_or_404(event_id: int, *, manage: bool = False) -> Event:
@@ -59,4 +60,6 @@ def update_event(event_id: int):
     if status is not None:
         events.set_status(event, status, user)
     db.session.commit()
+    if values:  # a raised capacity or quota lets waiting people in
+        registration.fill_from_waitlist(event.id, now=clock.now(), actor=user)
     return schemas.event_json(event)

@@ -9,6 +9,7 @@ from workshop.extensions import db
 from workshop.organizer.forms import ConfirmForm, EventForm
 from workshop.permissions import managed_event_or_404, organizer_required
 from workshop.services import events, units
+from workshop.services import registration as registrations
 from workshop.services.errors import InvalidTransition, ValidationError
 
 bp = Blueprint("organizer", __name__)
@@ -82,6 +83,11 @@ def event_edit(event_id: int):
     if saved is not None:
         db.session.commit()
         flash(_("Kegiatan tersimpan."), "success")
+        promoted = registrations.fill_from_waitlist(event.id, now=clock.now(),
+                                                    actor=current_user).promoted
+        if promoted:
+            flash(_("%(n)d pendaftar dari daftar tunggu kini terkonfirmasi.", n=len(promoted)),
+                  "info")
         return redirect(url_for("public.event_detail", event_id=event.id))
     if form.has_errors:
         db.session.rollback()  # nothing of a refused edit may reach the database

@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import case
+from sqlalchemy.orm import selectinload
 
 from workshop.models import (
     AgendaItem,
@@ -31,7 +32,8 @@ VENUE_MAX = 300
 DESCRIPTION_MAX = 20_000
 NAME_MAX = 200
 AGENDA_TITLE_MAX = 300
-LIST_MAX = 100  # speakers or agenda items per event
+LIST_MAX = 100
+DURATION_MAX_DAYS = 366  # speakers or agenda items per event
 YEAR_MIN, YEAR_MAX = 1900, 2999  # outside this, WIB/UTC conversion can overflow
 CAPACITY_MAX = 1_000_000  # far above any venue; keeps the value inside a database integer
 
@@ -147,14 +149,16 @@ def _check_years(data: EventInput) -> None:
         raise ValidationError(errors)
 
 
-def validate_event(data: EventInput) -> EventInput:
+def validate_event(data: EventInput, current_unit_id: int | None = None) -> EventInput:
     """Check every event rule; return the normalised input or raise ValidationError.
 
     Rules: title and venue required and bounded; the end after the start; event days
     within start..end (in WIB); capacity and unit quota positive; registration opens
     before it closes and closes no later than the event ends; the organizing unit
     exists and is active; speakers and agenda items have names/titles and agenda
-    times fall within the event; every date lies in the years YEAR_MIN..YEAR_MAX.
+    times fall within the event; every date lies in the years YEAR_MIN..YEAR_MAX; an
+    event lasts at most DURATION_MAX_DAYS. An edit may keep ``current_unit_id`` even
+    after that unit was deactivated.
     """
     _check_years(data)
     errors: dict[str, list[str]] = {}
@@ -166,6 +170,10 @@ def validate_event(data: EventInput) -> EventInput:
     if data.ends_at <= data.starts_at:
         errors.setdefault("ends_at", []).append(
             str(_l("Waktu selesai harus setelah waktu mulai."))
+        )
+    elif (data.ends_at - data.starts_at).days >= DURATION_MAX_DAYS:
+        errors.setdefault("ends_at", []).append(
+            str(_l("Kegiatan paling lama %(n)d hari.", n=DURATION_MAX_DAYS))
         )
     elif data.days is not None:
         allowed = set(dates_between(data.starts_at, data.ends_at))
@@ -203,7 +211,7 @@ def validate_event(data: EventInput) -> EventInput:
             str(_l("Pendaftaran harus dibuka sebelum kegiatan selesai."))
         )
 
-    if data.unit_id is not None:
+    if data.unit_id is not None and data.unit_id != current_unit_id:
         unit = db.session.get(Unit, data.unit_id)
         if unit is None or not unit.active:
             errors.setdefault("unit_id", []).append(str(_l("Unit kerja tidak dikenal.")))
@@ -283,8 +291,11 @@ def create_event(owner: User, data: EventInput) -> Event:
 
 
 def update_event(event: Event, data: EventInput, actor: User) -> Event:
-    """Validate and apply new values to ``event``. Raises ValidationError."""
-    data = validate_event(data)
+    """Validate and apply new values to ``event``. Raises ValidationError.
+
+    After the caller commits, a raised capacity or quota may let waiting people in:
+    call ``registration.fill_from_waitlist``."""
+    data = validate_event(data, current_unit_id=event.unit_id)
     _apply(event, data)
     db.session.flush()
     audit.record(actor, "event.update", event)
@@ -396,7 +407,12 @@ def managed_events(user: User) -> list[Event]:
 
 def api_visible_events(user: User | None) -> list[Event]:
     """Events listed by the API: published/finished/cancelled, plus drafts the user manages."""
-    query = db.select(Event).order_by(Event.starts_at)
+    query = (
+        db.select(Event)
+        .order_by(Event.starts_at)
+        .options(selectinload(Event.days), selectinload(Event.speakers),
+                 selectinload(Event.agenda))
+    )
     visible = Event.status != EventStatus.DRAFT
     if user is not None and user.role == Role.ADMIN:
         return list(db.session.scalars(query))
