@@ -2,6 +2,11 @@
 
 from workshop.models.audit import AuditLog
 from workshop.models.base import Base, UTCDateTime, db, utcnow
+from workshop.models.certificate import (
+    AttendanceRule,
+    Certificate,
+    CertificateSettings,
+)
 from workshop.models.checkin import Checkin, CheckinMethod, EventStaff
 from workshop.models.event import AgendaItem, Event, EventDay, EventStatus, Speaker
 from workshop.models.importing import ImportBatch, ImportStatus
@@ -13,8 +18,11 @@ from workshop.models.user import ApiToken, EmploymentStatus, Role, User
 __all__ = [
     "AgendaItem",
     "ApiToken",
+    "AttendanceRule",
     "AuditLog",
     "Base",
+    "Certificate",
+    "CertificateSettings",
     "Checkin",
     "CheckinMethod",
     "EmploymentStatus",
