@@ -26,6 +26,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     register_blueprints(app)
     errors.register(app)
     register_commands(app)
+    register_mail_attachments()
     register_template_helpers(app)
     register_security_headers(app)
     return app
@@ -98,15 +99,23 @@ def register_blueprints(app: Flask) -> None:
     from workshop.admin.views import bp as admin_bp
     from workshop.api import bp as api_bp
     from workshop.auth.views import bp as auth_bp
+    from workshop.certificates.views import bp as certificates_bp
+    from workshop.checkin.views import bp as checkin_bp
+    from workshop.organizer.registrations import bp as organizer_registrations_bp
     from workshop.organizer.views import bp as organizer_bp
     from workshop.public.views import bp as public_bp
     from workshop.registration.views import bp as registration_bp
+    from workshop.reports.views import bp as reports_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(registration_bp)
     app.register_blueprint(auth_bp, url_prefix="/auth")
     app.register_blueprint(organizer_bp, url_prefix="/organizer")
+    app.register_blueprint(organizer_registrations_bp, url_prefix="/organizer")
     app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(checkin_bp, url_prefix="/checkin")
+    app.register_blueprint(certificates_bp)  # /organizer/events/<id>/certificates…, /verify
+    app.register_blueprint(reports_bp)  # /organizer/events/<id>/dashboard…, /admin/reports…
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # token-authenticated JSON only; no cookies are accepted there
 
@@ -115,6 +124,15 @@ def register_commands(app: Flask) -> None:
     from workshop.cli import register
 
     register(app)
+
+
+def register_mail_attachments() -> None:
+    """Features add their files (the e-ticket PDF) to outgoing mail; the outbox knows none."""
+    from workshop.services.calendar import register_mail_attachments as calendar_attachments
+    from workshop.services.tickets import register_mail_attachments as ticket_attachments
+
+    ticket_attachments()
+    calendar_attachments()  # the event's .ics beside the ticket
 
 
 def register_template_helpers(app: Flask) -> None:

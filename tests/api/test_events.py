@@ -92,7 +92,11 @@ def test_detail_serialises_every_field(client, make_event, actors, make_unit):
         "speakers",
         "agenda",
         "owner_id",
+        "confirmed",
+        "waitlisted",
+        "checked_in",
     }
+    assert (body["confirmed"], body["waitlisted"], body["checked_in"]) == (0, 0, 0)
     assert body["id"] == event.id
     assert body["owner_id"] == actors["owner"].id
     assert body["unit_id"] == unit.id

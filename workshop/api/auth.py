@@ -7,10 +7,12 @@ logged in to the pages is still anonymous here. The caller is whoever the
 
 from functools import wraps
 
-from flask import g, request
+from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
+from flask_limiter.util import get_remote_address
 
 from workshop.errors import json_error
+from workshop.extensions import limiter
 from workshop.models import Role, User
 from workshop.services.users import user_for_token
 
@@ -70,3 +72,25 @@ def token_required(*roles: Role):
 
 
 organizer_token_required = token_required(Role.ADMIN, Role.ORGANIZER)
+
+
+# --- rate limits for token users ----------------------------------------------------
+
+
+def token_user_key() -> str:
+    """Rate-limit key: the token's user (one budget per account, whichever device or
+    address it calls from); the client address for anonymous callers."""
+    user = api_user()
+    return f"api-user:{user.id}" if user is not None else f"api-ip:{get_remote_address()}"
+
+
+def _api_rate_limit() -> str:
+    return current_app.config.get("API_RATE_LIMIT", "3000 per minute")
+
+
+# One shared budget per user for the organizer endpoints, far above the public form's
+# per-address limit: registering 1,000 people through the API in a minute is not throttled.
+# Put it below the token decorator, so that refused callers do not spend the budget.
+organizer_rate_limit = limiter.shared_limit(
+    _api_rate_limit, scope="api-organizer", key_func=token_user_key
+)

@@ -5,12 +5,12 @@ from flask_babel import gettext as _
 
 from workshop import clock
 from workshop.api import schemas
-from workshop.api.auth import api_user, organizer_token_required
+from workshop.api.auth import api_user, organizer_rate_limit, organizer_token_required
 from workshop.models import Event, EventStatus, db
 from workshop.services import events, registration
 
 
-def _event_or_404(event_id: int, *, manage: bool = False) -> Event:
+def event_or_404(event_id: int, *, manage: bool = False) -> Event:
     """The event if the caller may see it (or, with ``manage``, manage it); else 404.
 
     Someone else's draft, or someone else's event for a write, is "not found": the API
@@ -25,16 +25,21 @@ def _event_or_404(event_id: int, *, manage: bool = False) -> Event:
 
 
 def list_events():
-    """Published, finished and cancelled events; plus the caller's drafts (all for admins)."""
-    items = [schemas.event_json(e) for e in events.api_visible_events(api_user())]
-    return schemas.listing(items)
+    """Published, finished and cancelled events; plus the caller's drafts (all for admins).
+
+    Days, speakers and agenda are loaded with the events (selectinload) and the counts
+    come from grouped queries, so the number of queries does not grow with the list."""
+    found = events.api_visible_events(api_user())
+    counts = schemas.event_counts([e.id for e in found])
+    return schemas.listing([schemas.event_json(e, counts[e.id]) for e in found])
 
 
 def event_detail(event_id: int):
-    return schemas.event_json(_event_or_404(event_id))
+    return schemas.event_json(event_or_404(event_id))
 
 
 @organizer_token_required
+@organizer_rate_limit
 def create_event():
     """Create a draft; with ``"status": "published"`` publish it in the same transaction."""
     values = schemas.parse_event(schemas.json_object(), partial=False)
@@ -49,9 +54,10 @@ def create_event():
 
 
 @organizer_token_required
+@organizer_rate_limit
 def update_event(event_id: int):
     """Change the given fields only; ``status`` moves through the allowed transitions."""
-    event = _event_or_404(event_id, manage=True)
+    event = event_or_404(event_id, manage=True)
     values = schemas.parse_event(schemas.json_object(), partial=True)
     status = values.pop("status", None)
     user = api_user()

@@ -13,12 +13,14 @@ INFO = {
     "title": "Workshop API",
     "version": "1.0.0",
     "description": (
-        "API JSON Workshop: kegiatan, unit kerja, dan (kelak) pendaftaran dan presensi. "
+        "API JSON Workshop: kegiatan, unit kerja, pendaftaran dan presensi. "
         "Autentikasi dengan header `Authorization: Bearer <token>`; token dibuat dengan "
         "`flask --app app create-token --email ...`. Cookie sesi tidak pernah dipakai di API. "
         "Waktu ditulis dalam ISO 8601 dengan offset; waktu tanpa offset dibaca sebagai WIB "
         "(Asia/Jakarta), dan jawaban selalu memakai offset +07:00. Kesalahan selalu berupa "
-        "objek Error."
+        "objek Error. Endpoint penyelenggara dibatasi per pengguna token (konfigurasi "
+        "API_RATE_LIMIT, bawaan 3000 per menit), jauh di atas batas formulir publik; "
+        "kelebihan dijawab 429 (error: rate_limited) dengan Retry-After."
     ),
 }
 
@@ -156,6 +158,9 @@ SCHEMAS: dict[str, dict] = {
             "speakers",
             "agenda",
             "owner_id",
+            "confirmed",
+            "waitlisted",
+            "checked_in",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -164,6 +169,24 @@ SCHEMAS: dict[str, dict] = {
             "days": {"type": "array", "items": DATE},
             "status": STATUS,
             "owner_id": {"type": "integer"},
+            "confirmed": {
+                "type": "integer",
+                "readOnly": True,
+                "description": "Pendaftaran berstatus confirmed (semua peran).",
+            },
+            "waitlisted": {
+                "type": "integer",
+                "readOnly": True,
+                "description": "Pendaftaran di daftar tunggu (waitlisted).",
+            },
+            "checked_in": {
+                "type": "integer",
+                "readOnly": True,
+                "description": (
+                    "Jumlah orang berbeda yang tercatat hadir pada sedikitnya satu hari "
+                    "kegiatan (rincian per hari: GET /events/{event_id}/attendance)."
+                ),
+            },
         },
     },
     "EventInput": {
@@ -211,6 +234,7 @@ ERROR_RESPONSES = {
     405: "MethodNotAllowed",
     409: "Conflict",
     422: "Invalid",
+    429: "TooManyRequests",
     500: "ServerError",
 }
 
@@ -228,6 +252,11 @@ RESPONSES = {
     "Conflict": ok("Perubahan status tidak diizinkan (error: invalid_transition).", ref("Error")),
     "Invalid": ok(
         "Data tidak valid (error: invalid); `fields` memuat pesan per kolom.", ref("Error")
+    ),
+    "TooManyRequests": ok(
+        "Batas laju terlampaui (error: rate_limited); coba lagi setelah Retry-After detik.",
+        ref("Error"),
+        headers={"Retry-After": {"schema": {"type": "integer"}}},
     ),
     "ServerError": ok("Kesalahan server (error: server_error).", ref("Error")),
 }
@@ -309,6 +338,62 @@ PATHS: dict[str, dict] = {
             "summary": "Daftar unit kerja (SKPD/OPD) aktif",
             "security": OPTIONAL_BEARER,
             "responses": {"200": ok("Unit kerja aktif.", ref("UnitList")), **errors(401, 500)},
+        },
+    },
+    "/reports/units": {
+        "get": {
+            "operationId": "getUnitReport",
+            "summary": "Rekap per unit kerja untuk suatu periode (admin)",
+            "description": (
+                "Untuk kegiatan yang diterbitkan atau selesai dan dimulai (WIB) dalam periode: "
+                "per unit kerja, jumlah kegiatan yang diikuti (pendaftaran terkonfirmasi) dan "
+                "dihadiri, jumlah pegawai (menurut NIP, atau email bila tanpa NIP) terdaftar "
+                "dan hadir, serta jumlah JP dari sertifikat yang sah. Setiap unit aktif "
+                "mendapat baris. Tanggal tidak valid, tidak ada, atau periode lebih dari tiga "
+                "tahun: 422."
+            ),
+            "security": BEARER,
+            "parameters": [
+                {"name": "from", "in": "query", "required": True, "schema": DATE},
+                {"name": "to", "in": "query", "required": True, "schema": DATE},
+            ],
+            "responses": {
+                "200": ok(
+                    "Rekap per unit kerja.",
+                    {
+                        "type": "object",
+                        "required": ["from", "to", "items", "count"],
+                        "properties": {
+                            "from": DATE,
+                            "to": DATE,
+                            "count": {"type": "integer"},
+                            "items": {
+                                "type": "array",
+                                "items": {
+                                    "type": "object",
+                                    "required": [
+                                        "unit_id", "name", "short_name", "active",
+                                        "events_registered", "events_attended",
+                                        "people_registered", "people_attended", "jp_total",
+                                    ],
+                                    "properties": {
+                                        "unit_id": {"type": "integer"},
+                                        "name": {"type": "string"},
+                                        "short_name": {"type": "string"},
+                                        "active": {"type": "boolean"},
+                                        "events_registered": {"type": "integer"},
+                                        "events_attended": {"type": "integer"},
+                                        "people_registered": {"type": "integer"},
+                                        "people_attended": {"type": "integer"},
+                                        "jp_total": {"type": "integer"},
+                                    },
+                                },
+                            },
+                        },
+                    },
+                ),
+                **errors(401, 403, 422, 500),
+            },
         },
     },
     "/openapi.json": {

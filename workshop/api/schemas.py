@@ -1,20 +1,24 @@
 """JSON in and out of the API: strict parsing of request bodies, serialising models.
 
 Parsing checks types only (a string where a number belongs, an unreadable date, an
-unknown field) and answers 422 with a message per field; the event rules themselves
-(lengths, end after start, quotas, ...) stay in ``services.events.validate_event``.
+unknown field) and answers 422 with a message per field; the rules themselves (lengths,
+end after start, quotas, NIP, ...) stay in ``services.events.validate_event`` and
+``services.registration.validate_registration``.
 Field names follow DESIGN.md "JSON field names".
 """
 
+import re
 from datetime import date, datetime
 
-from flask import request
+from flask import request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
-from workshop.models import Event, EventStatus, Unit
+from workshop.models import Event, EventRole, EventStatus, Registration, RegistrationStatus, Unit
+from workshop.services import checkin, registration
 from workshop.services.errors import ValidationError
 from workshop.services.events import AgendaInput, EventInput, SpeakerInput, input_from_event
+from workshop.services.registration import RegistrationInput
 from workshop.timeutil import dates_between, to_wib
 
 INT_MAX = 2**31 - 1  # INTEGER columns on PostgreSQL: larger ids or counts cannot even be looked up
@@ -275,6 +279,114 @@ def patched_event_input(event: Event, values: dict) -> EventInput:
     return data
 
 
+# Registration bodies: types only here; the rules (required fields, NIP, phone, lengths,
+# unit or institution) are ``services.registration.validate_registration``'s.
+REGISTRATION_READ_ONLY = (
+    "id", "event_id", "status", "waitlist_position", "check_in_code", "manage_url",
+    "created_at",
+)
+REGISTRATION_PARSERS = {
+    "name": lambda v: _text(v, nullable=True),
+    "email": lambda v: _text(v, nullable=True),
+    "phone": lambda v: _text(v, nullable=True),
+    "nip": lambda v: _text(v, nullable=True),
+    "employment_status": lambda v: _text(v, nullable=True),
+    "position": lambda v: _text(v, nullable=True),
+    "unit_id": _optional_int,
+    "institution": lambda v: _text(v, nullable=True),
+    "role": lambda v: _text(v, nullable=True),
+}
+
+
+def parse_registration(body: dict) -> RegistrationInput:
+    """A RegistrationInput from a JSON body; ValidationError names every field of the wrong
+    type, unknown or read-only. A missing or null text is empty (the service then says
+    which are required); a missing ``role`` is ``participant``."""
+    errors: dict[str, list[str]] = {}
+    values = {}
+    for key, raw in body.items():
+        if key in REGISTRATION_READ_ONLY:
+            errors[key] = [_("Kolom ini hanya dapat dibaca dan tidak dapat diubah.")]
+        elif key not in REGISTRATION_PARSERS:
+            errors[key] = [_("Kolom tidak dikenal.")]
+        else:
+            try:
+                values[key] = REGISTRATION_PARSERS[key](raw)
+            except FieldError as exc:
+                errors[key] = [exc.message]
+    if errors:
+        raise ValidationError(errors)
+    return RegistrationInput(
+        name=values.get("name", ""),
+        email=values.get("email", ""),
+        employment_status=values.get("employment_status", ""),
+        phone=values.get("phone", ""),
+        nip=values.get("nip", ""),
+        position=values.get("position", ""),
+        unit_id=values.get("unit_id"),
+        institution=values.get("institution", ""),
+        role=values.get("role") or EventRole.PARTICIPANT,
+    )
+
+
+def empty_object() -> None:
+    """Accept no body, or an empty JSON object (actions such as cancel take no fields)."""
+    if not request.get_data(cache=True):
+        return
+    body = json_object()
+    if body:
+        raise ValidationError({key: [_("Kolom tidak dikenal.")] for key in body})
+
+
+def status_filter(value: str | None) -> RegistrationStatus | None:
+    """The ``status`` query parameter of a registration list, or ValidationError."""
+    if value is None:
+        return None
+    if value in {s.value for s in RegistrationStatus}:
+        return RegistrationStatus(value)
+    raise ValidationError({"status": [_(
+        "Status tidak dikenal. Pilihan: %(choices)s.",
+        choices=", ".join(s.value for s in RegistrationStatus),
+    )]})
+
+
+# A QR code holds at most about 7,000 characters: anything up to SCAN_TEXT_MAX is scanned
+# text (junk answers "not_found"), anything longer is no scan at all (422).
+SCAN_TEXT_MAX = 10_000
+NONCE_PATTERN = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")  # crypto.randomUUID() and the like
+CHECKIN_FIELDS = ("code", "event_id", "nonce")
+
+
+def parse_checkin(body: dict) -> dict:
+    """``code`` (any text up to SCAN_TEXT_MAX characters: junk is the scan's business, not
+    an input error), ``event_id`` (integer) and an optional ``nonce`` (8-64 URL-safe
+    characters); ValidationError names every bad field."""
+    errors: dict[str, list[str]] = {}
+    for key in body:
+        if key not in CHECKIN_FIELDS:
+            errors[key] = [_("Kolom tidak dikenal.")]
+    code = body.get("code")
+    if code is None:
+        errors["code"] = [_("Wajib diisi.")]
+    elif not isinstance(code, str):
+        errors["code"] = [_("Harus berupa teks.")]
+    elif len(code) > SCAN_TEXT_MAX:
+        errors["code"] = [_("Paling banyak %(max)d karakter.", max=SCAN_TEXT_MAX)]
+    event_id = body.get("event_id")
+    if event_id is None:
+        errors["event_id"] = [_("Wajib diisi.")]
+    elif isinstance(event_id, bool) or not isinstance(event_id, int):
+        errors["event_id"] = [_("Harus bilangan bulat.")]
+    elif abs(event_id) > INT_MAX:
+        errors["event_id"] = [_("Angka terlalu besar.")]
+    nonce = body.get("nonce")
+    if nonce is not None and not (isinstance(nonce, str) and NONCE_PATTERN.fullmatch(nonce)):
+        errors["nonce"] = [_("Nonce harus 8-64 karakter huruf, angka, - atau _.")]
+    if errors:
+        raise ValidationError(errors)
+    return {"code": code, "event_id": event_id, "nonce": nonce}
+
+
 # --- responses ---------------------------------------------------------------
 
 
@@ -283,7 +395,26 @@ def iso_wib(value: datetime | None) -> str | None:
     return to_wib(value).isoformat() if value is not None else None
 
 
-def event_json(event: Event) -> dict:
+def event_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """The read-only counts of many events (``confirmed``, ``waitlisted``, ``checked_in``)
+    in two grouped queries, however many events and registrations there are."""
+    statuses = registration.counts_by_event(event_ids)
+    present = checkin.people_checked_in(event_ids)
+    return {
+        event_id: {
+            "confirmed": statuses[event_id][RegistrationStatus.CONFIRMED],
+            "waitlisted": statuses[event_id][RegistrationStatus.WAITLISTED],
+            "checked_in": present[event_id],
+        }
+        for event_id in event_ids
+    }
+
+
+def event_json(event: Event, counts: dict[str, int] | None = None) -> dict:
+    """The event as the API shows it; ``counts`` from ``event_counts`` (computed when
+    omitted: pass them when serialising many events)."""
+    if counts is None:
+        counts = event_counts([event.id])[event.id]
     return {
         "id": event.id,
         "title": event.title,
@@ -305,6 +436,48 @@ def event_json(event: Event) -> dict:
             for a in event.agenda
         ],
         "owner_id": event.owner_id,
+        "confirmed": counts["confirmed"],
+        "waitlisted": counts["waitlisted"],
+        "checked_in": counts["checked_in"],
+    }
+
+
+def registration_json(reg: Registration, waitlist_position: int | None) -> dict:
+    """A registration for its organizer (DESIGN.md field names); ``waitlist_position`` from
+    ``services.registration`` (None unless waitlisted). ``manage_url`` is the private,
+    absolute link to the participant's page (/r/<token>)."""
+    return {
+        "id": reg.id,
+        "event_id": reg.event_id,
+        "name": reg.name,
+        "email": reg.email,
+        "phone": reg.phone,
+        "nip": reg.nip,
+        "employment_status": reg.employment_status,
+        "position": reg.position,
+        "unit_id": reg.unit_id,
+        "institution": reg.institution,
+        "role": str(reg.role),
+        "status": str(reg.status),
+        "waitlist_position": waitlist_position,
+        "check_in_code": reg.check_in_code,
+        "manage_url": url_for("registration.manage", token=reg.manage_token, _external=True),
+        "created_at": iso_wib(reg.created_at),
+    }
+
+
+def door_registration_json(reg: Registration) -> dict:
+    """What the door sees of a registration: no contact details and no secrets."""
+    return {
+        "id": reg.id,
+        "event_id": reg.event_id,
+        "name": reg.name,
+        "position": reg.position,
+        "unit_id": reg.unit_id,
+        "institution": reg.institution,
+        "affiliation": reg.affiliation,
+        "role": str(reg.role),
+        "status": str(reg.status),
     }
 
 

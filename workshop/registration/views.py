@@ -1,7 +1,9 @@
-"""Registration pages: the public form, the private manage page, "My events".
+"""Registration pages: the public form, the private manage page with the ticket, "My events".
 
-The manage page is opened by its secret link alone (no account needed), so it and its
-cancel step are never cached, never indexed and never leak the link as a referrer.
+The manage page is opened by its secret link alone (no account needed), so it, its
+cancel step and the ticket files (QR image, PDF) are never cached, never indexed and never
+leak the link as a referrer. The ticket files are addressed by the manage token, never by
+the check-in code: a photographed QR opens nothing.
 """
 
 from flask import (
@@ -9,11 +11,13 @@ from flask import (
     abort,
     current_app,
     flash,
+    make_response,
     redirect,
     render_template,
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -21,13 +25,19 @@ from workshop import clock
 from workshop.extensions import db, limiter
 from workshop.models import Event, Registration
 from workshop.registration.forms import ConfirmForm, RegistrationForm, ResendForm
-from workshop.services import events, units
+from workshop.services import events, qr, tickets, units
 from workshop.services import registration as registrations
 from workshop.services.errors import DomainError, ValidationError
 
 bp = Blueprint("registration", __name__)
 
-PRIVATE_ENDPOINTS = {"registration.manage", "registration.cancel"}
+PRIVATE_ENDPOINTS = {
+    "registration.manage",
+    "registration.cancel",
+    "registration.ticket_png",
+    "registration.ticket_svg",
+    "registration.ticket_pdf",
+}
 
 
 def _registration_limit() -> str:
@@ -173,6 +183,7 @@ def _render_manage(reg: Registration, template: str, **context):
         position=registrations.waitlist_position(reg),
         can_cancel=registrations.self_cancel_allowed(reg, clock.now()),
         manage_url=url_for("registration.manage", token=reg.manage_token, _external=True),
+        ticket_problem=tickets.ticket_problem(reg),
         confirm=ConfirmForm(),
         **context,
     )
@@ -199,6 +210,46 @@ def cancel(token: str):
         flash(_("Pendaftaran Anda telah dibatalkan. Terima kasih sudah memberi tahu."), "info")
         return redirect(url_for("registration.manage", token=token))
     return _render_manage(reg, "registration/cancel.html")
+
+
+def _ticket_or_404(token: str) -> Registration:
+    """The registration behind a manage token, if it has a valid ticket."""
+    reg = _registration_or_404(token)
+    if tickets.ticket_problem(reg) is not None:
+        abort(404)
+    return reg
+
+
+def _file(data: bytes, content_type: str, filename: str | None = None):
+    response = make_response(data)
+    response.headers["Content-Type"] = content_type
+    if filename is not None:  # ASCII letters, digits and hyphens only: no quoting issues
+        response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@bp.get("/r/<token>/qr.png")
+def ticket_png(token: str):
+    reg = _ticket_or_404(token)
+    return _file(qr.png(reg.check_in_code, scale=10), "image/png")
+
+
+@bp.get("/r/<token>/qr.svg")
+def ticket_svg(token: str):
+    reg = _ticket_or_404(token)
+    response = _file(qr.svg(reg.check_in_code), "image/svg+xml")
+    # Opened on its own, an SVG is a document: let it run nothing.
+    response.headers["Content-Security-Policy"] = "default-src 'none'"
+    return response
+
+
+@bp.get("/r/<token>/ticket.pdf")
+def ticket_pdf(token: str):
+    """The one-page e-ticket in the current UI language."""
+    reg = _ticket_or_404(token)
+    filename, content_type, data = tickets.ticket_attachment(
+        reg, locale=str(get_locale()), organizer=current_app.config["ORGANIZATION_NAME"])
+    return _file(data, content_type, filename)
 
 
 @bp.get("/my/events")

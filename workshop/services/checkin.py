@@ -139,6 +139,14 @@ def assigned_staff(event_id: int) -> list[User]:
         .where(EventStaff.event_id == event_id).order_by(User.name)))
 
 
+def assignable_staff(event_id: int) -> list[User]:
+    """Active staff users not yet assigned to the event (the choices for assign_staff)."""
+    assigned = db.select(EventStaff.user_id).where(EventStaff.event_id == event_id)
+    return list(db.session.scalars(
+        db.select(User).where(User.role == Role.STAFF, User.active.is_(True),
+                              User.id.not_in(assigned)).order_by(User.name)))
+
+
 # --- scanning --------------------------------------------------------------------
 
 
@@ -155,6 +163,16 @@ def clean_code(raw: str | None) -> str | None:
     if not text or len(text) > CODE_MAX or not CODE_PATTERN.fullmatch(text):
         return None
     return text
+
+
+def is_known_code(raw: str | None) -> bool:
+    """True when the scanned text is the check-in code of some registration (any event).
+
+    Lets the door's rate limit count only unknown codes: a busy door is never slowed.
+    """
+    code = clean_code(raw)
+    return code is not None and db.session.scalar(
+        db.select(Registration.id).where(Registration.check_in_code == code)) is not None
 
 
 def event_day_for(event: Event, now: datetime) -> EventDay | None:
@@ -283,6 +301,14 @@ def checked_in_ids(event_id: int, day: EventDay | None) -> set[int]:
         Checkin.event_day_id == day.id)))
 
 
+def day_checkins(day: EventDay | None, registration_ids: list[int]) -> dict[int, Checkin]:
+    """The check-ins of ``day`` for these registrations, by registration id."""
+    if day is None or not registration_ids:
+        return {}
+    return {c.registration_id: c for c in db.session.scalars(db.select(Checkin).where(
+        Checkin.event_day_id == day.id, Checkin.registration_id.in_(registration_ids)))}
+
+
 def recent(event_id: int, limit: int = 20) -> list[Checkin]:
     return list(db.session.scalars(
         db.select(Checkin).where(Checkin.event_id == event_id)
@@ -316,5 +342,69 @@ def day_stats(event: Event, day: EventDay | None) -> dict:
         "day": day.date.isoformat() if day else None,
         "confirmed": sum(confirmed.values()),
         "checked_in": sum(present.values()),
+        "units": rows,
+    }
+
+
+# --- attendance reports (additive helpers for the JSON API) --------------------------
+
+
+def people_checked_in(event_ids: list[int]) -> dict[int, int]:
+    """Per event: how many different registrations checked in on at least one day.
+
+    One grouped query for any number of events; every requested id gets an entry."""
+    result = dict.fromkeys(event_ids, 0)
+    if not event_ids:
+        return result
+    rows = db.session.execute(
+        db.select(Checkin.event_id, func.count(func.distinct(Checkin.registration_id)))
+        .where(Checkin.event_id.in_(event_ids))
+        .group_by(Checkin.event_id))
+    result.update(dict(rows.all()))
+    return result
+
+
+def attendance(event: Event) -> dict:
+    """The event's attendance over all its days: totals per day and rows per unit.
+
+    ``days``: every event day with the number of check-ins recorded on it. ``units``: one
+    row per work unit (and one, ``unit_id`` None, for outside institutions) that has
+    confirmed registrations or check-ins, with ``confirmed`` and ``checked_in`` per day.
+    ``confirmed`` counts confirmed registrations of every role; check-ins are counted
+    whatever the registration's status is now. Four queries, however large the event."""
+    days = list(event.days)
+    confirmed = dict(db.session.execute(
+        db.select(Registration.unit_id, func.count(Registration.id))
+        .where(Registration.event_id == event.id,
+               Registration.status == RegistrationStatus.CONFIRMED)
+        .group_by(Registration.unit_id)).all())
+    present: dict[tuple[int | None, int], int] = {
+        (unit_id, day_id): n for unit_id, day_id, n in db.session.execute(
+            db.select(Registration.unit_id, Checkin.event_day_id, func.count(Checkin.id))
+            .join(Registration, Checkin.registration_id == Registration.id)
+            .where(Checkin.event_id == event.id)
+            .group_by(Registration.unit_id, Checkin.event_day_id))}
+    people = people_checked_in([event.id])[event.id]
+    unit_ids = set(confirmed) | {unit_id for unit_id, _ in present}
+    units = {u.id: u for u in db.session.scalars(
+        db.select(Unit).where(Unit.id.in_([u for u in unit_ids if u is not None])))}
+    rows = []
+    for unit_id in unit_ids:
+        unit = units.get(unit_id)
+        rows.append({
+            "unit_id": unit_id,
+            "unit": unit.short_name if unit is not None else str(_l("Instansi lain")),
+            "unit_name": unit.name if unit is not None else str(_l("Instansi lain")),
+            "confirmed": confirmed.get(unit_id, 0),
+            "days": [{"date": d.date, "checked_in": present.get((unit_id, d.id), 0)}
+                     for d in days],
+        })
+    rows.sort(key=lambda r: (r["unit_id"] is None, r["unit"].lower()))
+    return {
+        "confirmed": sum(confirmed.values()),
+        "checked_in": people,
+        "days": [{"date": d.date,
+                  "checked_in": sum(n for (_, day_id), n in present.items() if day_id == d.id)}
+                 for d in days],
         "units": rows,
     }

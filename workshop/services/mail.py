@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from email.message import EmailMessage
 from email.utils import make_msgid
+from functools import partial
 from pathlib import Path
 
 from flask import current_app, render_template
@@ -21,11 +22,14 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from workshop.models import MailStatus, OutgoingMail, Registration, db
+from workshop.services.locking import run_in_write_transaction
 from workshop.urls import external_url
 
-# kind -> renderer(registration) -> (filename, content_type, bytes); later features add
-# theirs (the ticket PDF, the calendar file) without the outbox knowing them.
-ATTACHMENTS: dict[str, Callable[[Registration], tuple[str, str, bytes]]] = {}
+# kind -> renderer(registration) -> (filename, content_type, bytes), or None when the
+# registration no longer has that attachment (e.g. cancelled before a retry); features add
+# theirs at app start (the ticket PDF: services.tickets.register_mail_attachments, called
+# by the factory) without the outbox knowing them.
+ATTACHMENTS: dict[str, Callable[[Registration], tuple[str, str, bytes] | None]] = {}
 # mail kind -> attachment kinds to add when sending
 KIND_ATTACHMENTS: dict[str, list[str]] = {}
 
@@ -39,8 +43,10 @@ SUBJECTS = {
 
 
 def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | None = None,
-          registration_id: int | None = None, attachments: list | None = None) -> OutgoingMail:
-    """Add a message to the outbox (flushed with the caller's transaction)."""
+          registration_id: int | None = None, attachments: list | None = None,
+          flush: bool = True) -> OutgoingMail:
+    """Add a message to the outbox, in the caller's transaction (flushed unless told not
+    to: a bulk caller flushes once for all its messages)."""
     message = OutgoingMail(
         to=to,
         subject=subject[:300],
@@ -51,12 +57,16 @@ def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | 
         attachments=attachments,
     )
     db.session.add(message)
-    db.session.flush()
+    if flush:
+        db.session.flush()
     return message
 
 
-def queue_registration_mail(reg: Registration, kind: str) -> OutgoingMail:
-    """Compose the mail of ``kind`` for a registration from templates/mail/ and queue it."""
+def queue_registration_mail(reg: Registration, kind: str, flush: bool = True,
+                            position: int | None | bool = False) -> OutgoingMail:
+    """Compose the mail of ``kind`` for a registration from templates/mail/ and queue it.
+
+    ``position``: the waiting-list position when the caller already knows it (bulk)."""
     from workshop.services.registration import waitlist_position
 
     context = {
@@ -64,7 +74,7 @@ def queue_registration_mail(reg: Registration, kind: str) -> OutgoingMail:
         "event": reg.event,
         "manage_url": external_url("registration.manage", token=reg.manage_token),
         "event_url": external_url("public.event_detail", event_id=reg.event_id),
-        "position": waitlist_position(reg),
+        "position": waitlist_position(reg) if position is False else position,
     }
     name = kind.replace(".", "_")
     return queue(
@@ -75,6 +85,7 @@ def queue_registration_mail(reg: Registration, kind: str) -> OutgoingMail:
         kind=kind,
         registration_id=reg.id,
         attachments=[{"kind": k} for k in KIND_ATTACHMENTS.get(kind, [])] or None,
+        flush=flush,
     )
 
 
@@ -92,8 +103,9 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
         reg = db.session.get(Registration, mail.registration_id)
         for spec in mail.attachments:
             renderer = ATTACHMENTS.get(spec.get("kind"))
-            if reg is not None and renderer is not None:
-                filename, content_type, data = renderer(reg)
+            rendered = renderer(reg) if reg is not None and renderer is not None else None
+            if rendered is not None:
+                filename, content_type, data = rendered
                 maintype, subtype = content_type.split("/", 1)
                 message.add_attachment(data, maintype=maintype, subtype=subtype,
                                        filename=filename)
@@ -137,7 +149,7 @@ def deliver(mail_ids: list[int]) -> dict[str, int]:
         mail = db.session.get(OutgoingMail, mail_id)
         if mail is None or mail.status != MailStatus.PENDING:
             continue
-        mail.attempts += 1
+        error = None
         try:
             with force_locale("id"):
                 message = build_message(mail)
@@ -146,16 +158,25 @@ def deliver(mail_ids: list[int]) -> dict[str, int]:
             else:
                 _write_file(message, mail.id)
         except (OSError, smtplib.SMTPException) as exc:
-            mail.last_error = f"{type(exc).__name__}: {exc}"[:2000]
-            if mail.attempts >= max_attempts:
-                mail.status = MailStatus.FAILED
-            result["failed"] += 1
+            error = f"{type(exc).__name__}: {exc}"[:2000]
             current_app.logger.warning("Mail %s to %s not sent: %s", mail.id, mail.to, exc)
-        else:
-            mail.status, mail.sent_at, mail.last_error = MailStatus.SENT, datetime.now(UTC), None
-            result["sent"] += 1
-        db.session.commit()
+        # The outcome is written in a write transaction of its own: on SQLite a transaction
+        # that has read and then writes fails at once ("database is locked") when another
+        # process committed in between, which parallel registrations make likely.
+        run_in_write_transaction(partial(_record_attempt, mail_id, error, max_attempts))
+        result["failed" if error else "sent"] += 1
     return result
+
+
+def _record_attempt(mail_id: int, error: str | None, max_attempts: int) -> None:
+    mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
+    mail.attempts += 1
+    if error is None:
+        mail.status, mail.sent_at, mail.last_error = MailStatus.SENT, datetime.now(UTC), None
+    else:
+        mail.last_error = error
+        if mail.attempts >= max_attempts:
+            mail.status = MailStatus.FAILED
 
 
 def send_pending(limit: int = 500) -> dict[str, int]:

@@ -14,12 +14,15 @@ from datetime import date, datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import contains_eager
 
 from workshop.models import (
     EmploymentStatus,
     Event,
     EventRole,
     EventStatus,
+    MailStatus,
+    OutgoingMail,
     Registration,
     RegistrationStatus,
     Unit,
@@ -32,6 +35,7 @@ from workshop.services.identity import (
     IdentityError,
     check_nip,
     check_pppk_number,
+    nip_digits,
     normalise_phone,
 )
 from workshop.services.locking import run_locked
@@ -379,15 +383,72 @@ def _place_new(event: Event, data: RegistrationInput, now: datetime, *,
     return reg
 
 
+def _place_batch(event: Event, rows: list[RegistrationInput], now: datetime
+                 ) -> list[Registration | DomainError]:
+    """Place many checked rows on a locked event with a fixed number of queries: the
+    seats taken and the people already registered are read once and counted in memory.
+    The same rules as ``_place_new``: duplicates by email or NIP, capacity, unit quota."""
+    taken = _taken(event.id)
+    by_unit = dict(db.session.execute(
+        db.select(Registration.unit_id, func.count(Registration.id))
+        .where(Registration.event_id == event.id, Registration.status == CONFIRMED,
+               Registration.role == EventRole.PARTICIPANT)
+        .group_by(Registration.unit_id)).all())
+    active = db.session.execute(
+        db.select(Registration.id, Registration.email, Registration.nip)
+        .where(Registration.event_id == event.id, Registration.status != CANCELLED)).all()
+    emails = {email: reg_id for reg_id, email, _nip in active}
+    nips = {nip: reg_id for reg_id, _email, nip in active if nip}
+    results: list[Registration | DomainError] = []
+    for data in rows:
+        existing_id = emails.get(data.email) or (nips.get(data.nip) if data.nip else None)
+        if existing_id is not None:  # -1: an earlier row of this same batch
+            results.append(DuplicateRegistration(str(_l(
+                "Orang ini sudah terdaftar di kegiatan ini (email atau NIP sama).")),
+                existing_id=existing_id if existing_id > 0 else None))
+            continue
+        reg = Registration(
+            event_id=event.id, name=data.name, email=data.email, phone=data.phone or None,
+            nip=data.nip or None, employment_status=data.employment_status,
+            position=data.position, unit_id=data.unit_id,
+            institution=data.institution or None, role=EventRole(data.role))
+        reason = None
+        if reg.counts_against_capacity:
+            if event.capacity is not None and taken >= event.capacity:
+                reason = EventFull(str(_l("Kuota kegiatan sudah penuh.")))
+            elif (event.unit_quota is not None and data.unit_id is not None
+                  and by_unit.get(data.unit_id, 0) >= event.unit_quota):
+                reason = UnitQuotaFull(str(_l(
+                    "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).",
+                    n=event.unit_quota)))
+        if reason is None:
+            reg.status, reg.confirmed_at = CONFIRMED, now
+            if reg.counts_against_capacity:
+                taken += 1
+                by_unit[data.unit_id] = by_unit.get(data.unit_id, 0) + 1
+        elif event.waitlist:
+            reg.status, reg.waitlisted_at = WAITLISTED, now
+        else:
+            results.append(reason)
+            continue
+        emails[data.email] = -1
+        if data.nip:
+            nips[data.nip] = -1
+        results.append(reg)
+    return results
+
+
 def register_many(
     event_id: int, rows: list[RegistrationInput], *, now: datetime, actor: User,
-    send_mail: bool = True,
+    send_mail: bool = True, deliver: bool = True,
 ) -> list[Registration | DomainError]:
     """Organizer import: place already-checked rows in order, in ONE locked transaction.
 
     Each row becomes a Registration or the DomainError that refused it (duplicate, full
     without waiting list); refused rows do not stop the others. Raises NotFound or
-    RegistrationClosed for the whole batch. Commits; mails are delivered afterwards.
+    RegistrationClosed for the whole batch. Commits; mails are delivered afterwards, or,
+    with ``deliver=False``, left queued in the outbox for ``mail.send_pending`` (a large
+    import should not hold the request while a thousand messages are sent one by one).
     """
 
     def work(event: Event | None):
@@ -396,22 +457,28 @@ def register_many(
         if problem := window_problem(event, now, by_organizer=True):
             raise problem
         promoted = _fill_from_waitlist(event, now)
-        results: list[Registration | DomainError] = []
-        for data in rows:
-            try:
-                results.append(_place_new(event, data, now, user=None, actor=actor))
-            except DomainError as exc:
-                results.append(exc)
+        results = _place_batch(event, rows, now)
         placed = [r for r in results if isinstance(r, Registration)]
+        db.session.add_all(placed)
+        db.session.flush()
+        for reg in placed:
+            audit.record(actor, "registration.create", reg, status=str(reg.status),
+                         source="import")
         mail_ids = []
         if send_mail:
-            for reg in placed:
-                mail_ids += _queue_mails([reg], f"registration.{reg.status}")
-            mail_ids += _queue_mails(promoted, "registration.promoted")
+            positions = waitlist_positions(event.id)
+            queued = [mail.queue_registration_mail(r, f"registration.{r.status}", flush=False,
+                                                   position=positions.get(r.id))
+                      for r in placed]
+            queued += [mail.queue_registration_mail(r, "registration.promoted", flush=False)
+                       for r in promoted]
+            db.session.flush()
+            mail_ids = [m.id for m in queued]
         return results, mail_ids
 
     results, mail_ids = run_locked(event_id, work)
-    mail.deliver(mail_ids)
+    if deliver:
+        mail.deliver(mail_ids)
     return results
 
 
@@ -626,3 +693,164 @@ def for_person(user: User) -> list[Registration]:
             .order_by(Event.starts_at.desc())
         )
     )
+
+
+# --- the participant's own pages (additive helpers for workshop/registration) ------------
+
+
+def self_cancel_allowed(reg: Registration, now: datetime) -> bool:
+    """May the participant still cancel through the manage link?
+
+    Only an active registration for an event that has not started and is neither cancelled
+    nor finished: a later cancellation would promote waiting people into an event that is
+    already under way (organizers can still cancel with ``cancel``).
+    """
+    event = reg.event
+    return (
+        reg.status != CANCELLED
+        and event.status in (EventStatus.PUBLISHED, EventStatus.DRAFT)
+        and now < event.starts_at
+    )
+
+
+def save_to_profile(user: User, reg: Registration) -> None:
+    """Copy a registration's checked, normalised details into the user's profile, so the
+    next form is pre-filled. The email is not copied: it is the account's login. Flushes;
+    the caller commits."""
+    user.name = reg.name
+    user.phone = reg.phone
+    user.nip = reg.nip
+    user.employment_status = EmploymentStatus(reg.employment_status)
+    user.position = reg.position or None
+    user.unit_id = reg.unit_id
+    user.institution = reg.institution
+    db.session.flush()
+
+
+# --- organizer lists --------------------------------------------------------
+
+
+def search(event_id: int, *, q: str = "", status: str | None = None, page: int = 1,
+           per_page: int = 50):
+    """One page (``db.paginate``) of an event's registrations, oldest first.
+
+    ``q`` matches the name, email, institution, the unit's name or short name
+    (case-insensitive, anywhere in the text) and the NIP: digits typed with spaces, dots
+    or dashes match the stored 18 digits. ``status`` filters by RegistrationStatus; an
+    unknown value is ignored.
+    """
+    query = (
+        db.select(Registration)
+        .outerjoin(Unit, Registration.unit_id == Unit.id)
+        .where(Registration.event_id == event_id)
+        .options(contains_eager(Registration.unit))
+        .order_by(Registration.id)
+    )
+    if status in set(RegistrationStatus):
+        query = query.where(Registration.status == status)
+    q = (q or "").strip()[:200]
+    if q:
+        conditions = [
+            Registration.name.icontains(q, autoescape=True),
+            Registration.email.icontains(q, autoescape=True),
+            Registration.institution.icontains(q, autoescape=True),
+            Unit.name.icontains(q, autoescape=True),
+            Unit.short_name.icontains(q, autoescape=True),
+        ]
+        digits = nip_digits(q)
+        if digits.isdigit() and len(digits) >= 4:
+            conditions.append(Registration.nip.contains(digits, autoescape=True))
+        query = query.where(or_(*conditions))
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False,
+                       count=True)
+
+
+def waitlist_positions(event_id: int) -> dict[int, int]:
+    """Registration id -> place on the waiting list (1 = next in line), in one query."""
+    ids = db.session.scalars(
+        db.select(Registration.id)
+        .where(Registration.event_id == event_id, Registration.status == WAITLISTED)
+        .order_by(Registration.waitlisted_at, Registration.id)
+    )
+    return {reg_id: n for n, reg_id in enumerate(ids, start=1)}
+
+
+def event_registration(event_id: int, registration_id: int) -> Registration | None:
+    """The registration if it belongs to the event (else None: another event's id is unknown)."""
+    reg = db.session.get(Registration, registration_id)
+    return reg if reg is not None and reg.event_id == event_id else None
+
+
+def event_mails(event_id: int, *, status: str | None = None, registration_id: int | None = None,
+                page: int = 1, per_page: int = 50):
+    """One page of the outbox messages about an event's registrations, newest first."""
+    query = (
+        db.select(OutgoingMail)
+        .join(Registration, OutgoingMail.registration_id == Registration.id)
+        .where(Registration.event_id == event_id)
+        .order_by(OutgoingMail.id.desc())
+    )
+    if status in set(MailStatus):
+        query = query.where(OutgoingMail.status == status)
+    if registration_id is not None:
+        query = query.where(OutgoingMail.registration_id == registration_id)
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False)
+
+
+def event_mail(event_id: int, mail_id: int) -> OutgoingMail | None:
+    """The outbox message if it is about a registration of this event."""
+    message = db.session.get(OutgoingMail, mail_id)
+    if message is None or message.registration_id is None:
+        return None
+    reg = db.session.get(Registration, message.registration_id)
+    return message if reg is not None and reg.event_id == event_id else None
+
+
+def mail_counts(event_id: int) -> dict[str, int]:
+    """Outbox messages about the event's registrations per MailStatus."""
+    rows = db.session.execute(
+        db.select(OutgoingMail.status, func.count(OutgoingMail.id))
+        .join(Registration, OutgoingMail.registration_id == Registration.id)
+        .where(Registration.event_id == event_id)
+        .group_by(OutgoingMail.status)
+    )
+    result = {s.value: 0 for s in MailStatus}
+    result.update({str(status): n for status, n in rows})
+    return result
+
+
+def counts_by_event(event_ids: list[int]) -> dict[int, dict[str, int]]:
+    """Registrations per status (all roles) for many events in one grouped query.
+
+    Every requested id gets an entry, with zeros when it has no registrations (the API's
+    event list uses this so that its query count does not grow with the events)."""
+    result = {event_id: {s.value: 0 for s in RegistrationStatus} for event_id in event_ids}
+    if not event_ids:
+        return result
+    rows = db.session.execute(
+        db.select(Registration.event_id, Registration.status, func.count(Registration.id))
+        .where(Registration.event_id.in_(event_ids))
+        .group_by(Registration.event_id, Registration.status)
+    )
+    for event_id, status, n in rows:
+        result[event_id][str(status)] = n
+    return result
+
+
+def event_registrations(event_id: int, status: str | None = None) -> list[Registration]:
+    """All of an event's registrations, oldest first (optionally one RegistrationStatus)."""
+    query = db.select(Registration).where(Registration.event_id == event_id)
+    if status is not None:
+        query = query.where(Registration.status == status)
+    return list(db.session.scalars(query.order_by(Registration.id)))
+
+
+def pending_mail_ids(event_id: int, limit: int = 1000) -> list[int]:
+    """Outbox messages about the event's registrations still waiting to be sent, oldest first."""
+    return list(db.session.scalars(
+        db.select(OutgoingMail.id)
+        .join(Registration, OutgoingMail.registration_id == Registration.id)
+        .where(Registration.event_id == event_id, OutgoingMail.status == MailStatus.PENDING)
+        .order_by(OutgoingMail.id)
+        .limit(limit)
+    ))

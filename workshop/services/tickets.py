@@ -1,14 +1,29 @@
-"""E-tickets: the one-page PDF a participant shows at the door (or prints)."""
+"""E-tickets: the one-page PDF a participant shows at the door (or prints).
+
+``render_ticket_pdf`` takes plain, already formatted values and returns bytes; it knows
+nothing of Flask or the database. ``ticket_data`` turns a registration into those values
+in a given language, and ``register_mail_attachments`` (called by the app factory) adds
+the PDF to the confirmation mails.
+"""
 
 import io
+import re
+import unicodedata
 from dataclasses import dataclass
+from datetime import datetime
 
+from babel.dates import format_date
+from flask import current_app
+from flask_babel import get_locale
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 
+from workshop.models import EventStatus, Registration, RegistrationStatus
+from workshop.services import mail
 from workshop.services.pdf import SANS, SANS_BOLD, draw_qr, fit_font_size, register_fonts
+from workshop.timeutil import to_wib
 
 
 @dataclass
@@ -37,6 +52,100 @@ LABELS_EN = {
     "name": "Name", "unit": "Unit/Institution", "role": "Role", "code": "Check-in code",
     "hint": "Show this QR code to the staff at the entrance. This ticket is personal.",
 }
+
+ROLES_ID = {"participant": "Peserta", "speaker": "Narasumber", "committee": "Panitia"}
+ROLES_EN = {"participant": "Participant", "speaker": "Speaker", "committee": "Committee"}
+# Babel's built-in "full" format pads the day ("Kamis, 08 Maret 2018"); this does not.
+DATE_PATTERN = "EEEE, d MMMM y"
+
+# Why a registration has no valid ticket (None: it has one).
+NOT_CONFIRMED, REGISTRATION_CANCELLED, EVENT_CANCELLED = (
+    "not_confirmed", "registration_cancelled", "event_cancelled")
+
+
+def ticket_problem(reg: Registration) -> str | None:
+    """Only a confirmed registration for an event that is not cancelled has a valid ticket:
+    a waitlisted or cancelled one shows no QR, and its QR and PDF are not served."""
+    if reg.status == RegistrationStatus.CANCELLED:
+        return REGISTRATION_CANCELLED
+    if reg.status != RegistrationStatus.CONFIRMED:
+        return NOT_CONFIRMED
+    if reg.event.status == EventStatus.CANCELLED:
+        return EVENT_CANCELLED
+    return None
+
+
+def _date_text(start: datetime, end: datetime, locale: str) -> str:
+    first, last = to_wib(start).date(), to_wib(end).date()
+    days = [first] if first == last else [first, last]
+    return " – ".join(format_date(d, DATE_PATTERN, locale=locale) for d in days)
+
+
+def _time_text(start: datetime, end: datetime, locale: str) -> str:
+    fmt = "%H.%M" if locale == "id" else "%H:%M"  # Indonesian writes 08.30
+    return f"{to_wib(start).strftime(fmt)} – {to_wib(end).strftime(fmt)} WIB"
+
+
+def ticket_data(reg: Registration, *, locale: str, organizer: str) -> TicketData:
+    """The ticket of ``reg`` with dates, times, role and labels in ``locale`` ("id" or
+    "en"; anything else is Indonesian). ``organizer`` is the government's name."""
+    locale = "en" if str(locale).split("_")[0] == "en" else "id"
+    event = reg.event
+    if event.unit is not None:
+        organizer = f"{event.unit.name} · {organizer}"
+    roles = ROLES_EN if locale == "en" else ROLES_ID
+    return TicketData(
+        event_title=event.title,
+        date_text=_date_text(event.starts_at, event.ends_at, locale),
+        time_text=_time_text(event.starts_at, event.ends_at, locale),
+        venue=event.venue,
+        name=reg.name,
+        affiliation=reg.affiliation,
+        role_text=roles.get(reg.role, roles["participant"]),
+        code=reg.check_in_code,
+        organizer=organizer,
+        labels=LABELS_EN if locale == "en" else LABELS_ID,
+    )
+
+
+_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O",
+                          "ß": "ss", "æ": "ae", "Æ": "AE", "ı": "i"})
+
+
+def ticket_filename(name: str) -> str:
+    """'e-tiket-ir-h-abdul-najib-mm.pdf': ASCII letters, digits and hyphens only, so the
+    name is valid on Windows, macOS and Linux and needs no quoting in a header."""
+    ascii_name = unicodedata.normalize("NFKD", name.translate(_LETTERS))
+    ascii_name = ascii_name.encode("ascii", "ignore").decode("ascii").lower()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name).strip("-")[:60].rstrip("-")
+    return f"e-tiket-{slug}.pdf" if slug else "e-tiket.pdf"
+
+
+def ticket_attachment(reg: Registration, *, locale: str, organizer: str
+                      ) -> tuple[str, str, bytes] | None:
+    """(filename, content type, PDF) of the ticket, or None without a valid ticket."""
+    if ticket_problem(reg) is not None:
+        return None
+    pdf = render_ticket_pdf(ticket_data(reg, locale=locale, organizer=organizer))
+    return ticket_filename(reg.name), "application/pdf", pdf
+
+
+def _mail_attachment(reg: Registration) -> tuple[str, str, bytes] | None:
+    # Mail is built under force_locale("id"): the ticket speaks the mail's language.
+    return ticket_attachment(reg, locale=str(get_locale() or "id"),
+                             organizer=current_app.config["ORGANIZATION_NAME"])
+
+
+TICKET_MAIL_KINDS = ("registration.confirmed", "registration.promoted")
+
+
+def register_mail_attachments() -> None:
+    """Attach the PDF ticket to the mails that confirm a place (idempotent)."""
+    mail.ATTACHMENTS["ticket_pdf"] = _mail_attachment
+    for kind in TICKET_MAIL_KINDS:
+        kinds = mail.KIND_ATTACHMENTS.setdefault(kind, [])
+        if "ticket_pdf" not in kinds:
+            kinds.append("ticket_pdf")
 
 
 def render_ticket_pdf(ticket: TicketData) -> bytes:

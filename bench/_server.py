@@ -1,0 +1,302 @@
+"""Shared pieces of the benchmarks: the apps gunicorn serves, starting and stopping it,
+fresh databases, and a multi-process HTTP load generator that records latencies.
+
+gunicorn loads the apps through the factories here, configured from the environment:
+``bench._server:workshop_app()`` (the real app: BENCH_DATABASE_URL, BENCH_MAIL_DIR,
+BENCH_MAIL_ATTACHMENTS=0 to leave the PDF ticket and calendar file out of the mails,
+BENCH_MAIL_DELIVERY=0 to leave mails queued for `flask send-mail` instead of sending)
+and ``bench._server:trivial_app()`` (one Flask route answering a small JSON object: the
+yardstick every figure is divided by).
+"""
+
+import contextlib
+import http.client
+import json
+import multiprocessing
+import os
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 4
+
+
+# --- the apps gunicorn serves ------------------------------------------------------
+
+
+def workshop_app():
+    from workshop import create_app
+
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
+            "SECRET_KEY": "bench-secret",
+            "RATELIMIT_ENABLED": False,
+            "MAIL_FILE_DIR": os.environ["BENCH_MAIL_DIR"],
+        }
+    )
+    from workshop.services import mail
+
+    if os.environ.get("BENCH_MAIL_ATTACHMENTS") == "0":
+        mail.KIND_ATTACHMENTS.clear()
+    if os.environ.get("BENCH_MAIL_DELIVERY") == "0":
+        # Mail stays queued in the outbox (as with the SMTP server down), for a separate
+        # sender (`flask send-mail`): the request then does only the registration itself.
+        mail.deliver = lambda mail_ids: {"sent": 0, "failed": 0}
+    return app
+
+
+def trivial_app():
+    from flask import Flask
+
+    app = Flask("trivial")
+
+    @app.get("/ping")
+    def ping():
+        return {"ok": True}
+
+    return app
+
+
+# --- databases ---------------------------------------------------------------------
+
+
+def sqlite_url(directory: Path) -> str:
+    return "sqlite:///" + str(directory / "bench.sqlite3")
+
+
+def fresh_schema(url: str) -> None:
+    """An empty, migrated database at ``url`` (PostgreSQL: the public schema is dropped)."""
+    import sqlalchemy as sa
+
+    from workshop import create_app
+    from workshop.config import normalise_database_url
+    from workshop.extensions import db
+
+    if url.startswith("postgres"):
+        engine = sa.create_engine(normalise_database_url(url))
+        with engine.begin() as conn:
+            conn.execute(sa.text("DROP SCHEMA public CASCADE"))
+            conn.execute(sa.text("CREATE SCHEMA public"))
+        engine.dispose()
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret"})
+    with app.app_context():
+        from flask_migrate import upgrade
+
+        upgrade()
+        db.engine.dispose()
+
+
+def bench_app(url: str):
+    from workshop import create_app
+
+    return create_app(
+        {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret", "SERVER_NAME": "bench"}
+    )
+
+
+# --- gunicorn ----------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class ServerSpec:
+    app: str  # "bench._server:workshop_app()" or "bench._server:trivial_app()"
+    worker_class: str = "sync"  # or "gthread"
+    threads: int = 1
+    env: dict = field(default_factory=dict)
+
+    def label(self) -> str:
+        if self.worker_class == "gthread":
+            return f"gthread {WORKERS}x{self.threads}"
+        return f"sync {WORKERS}"
+
+
+@contextlib.contextmanager
+def gunicorn(spec: ServerSpec) -> Iterator[int]:
+    """Serve ``spec`` on a free loopback port; yields the port once it answers."""
+    port = free_port()
+    command = [
+        sys.executable, "-m", "gunicorn",
+        "--workers", str(WORKERS),
+        "--worker-class", spec.worker_class,
+        "--threads", str(spec.threads),
+        "--bind", f"127.0.0.1:{port}",
+        "--backlog", "256",
+        "--timeout", "120",
+        "--preload",
+        "--log-level", "warning",
+        spec.app,
+    ]
+    log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept when the server logged errors
+        prefix="bench-gunicorn-", suffix=".log", delete=False
+    )
+    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **spec.env}, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 60
+        while not _answers(port, "/ping" if "trivial" in spec.app else "/api/v1/openapi.json"):
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"gunicorn did not start; see {log.name}")
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                process.wait(timeout=0.1)
+        yield port
+    finally:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        log.close()
+        errors = Path(log.name).read_text(errors="replace")
+        if "Traceback" in errors:
+            print(f"  (server errors logged in {log.name})", file=sys.stderr)
+        else:
+            os.unlink(log.name)
+
+
+def _answers(port: int, path: str) -> bool:
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status == 200
+    except OSError:
+        return False
+    finally:
+        conn.close()
+
+
+# --- load ----------------------------------------------------------------------------
+
+# A job is a list of requests (method, path, body, token); each client thread works
+# through its own job with its own connection, all threads released together.
+
+
+@dataclass
+class Result:
+    requests: int
+    seconds: float
+    latencies: list[float]  # seconds
+    statuses: Counter
+    results: Counter  # the API's "result" or "status" field, when there is one
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    def percentile(self, p: float) -> float:
+        ordered = sorted(self.latencies)
+        return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+    def summary(self) -> str:
+        return (
+            f"{self.rate:8.1f}/s  p50 {self.percentile(50) * 1000:6.1f} ms  "
+            f"p99 {self.percentile(99) * 1000:6.1f} ms  mean "
+            f"{statistics.fmean(self.latencies) * 1000:6.1f} ms  ({self.requests} requests)"
+        )
+
+
+def _client_thread(port, job, start, out):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
+    latencies, statuses, results = [], Counter(), Counter()
+    start.wait()
+    first = time.monotonic()
+    for method, path, body, token in job:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        began = time.monotonic()
+        try:
+            conn.request(method, path, body=data, headers=headers)
+            response = conn.getresponse()
+            raw = response.read()
+            status = response.status
+            if response.getheader("Connection", "").lower() == "close":
+                conn.close()
+        except (ConnectionError, http.client.HTTPException):
+            conn.close()
+            status, raw = 599, b""
+        latencies.append(time.monotonic() - began)
+        statuses[status] += 1
+        with contextlib.suppress(ValueError, AttributeError):
+            parsed = json.loads(raw)
+            results[parsed.get("result") or parsed.get("status") or "-"] += 1
+    out.append((first, time.monotonic(), latencies, statuses, results))
+    conn.close()
+
+
+def _client_process(port, jobs, barrier, queue):
+    out: list = []
+    start = threading.Barrier(len(jobs))
+    threads = [threading.Thread(target=_client_thread, args=(port, job, start, out))
+               for job in jobs]
+    for thread in threads:
+        thread.start()
+    barrier.wait(timeout=120)
+    for thread in threads:
+        thread.join()
+    queue.put(out)
+
+
+def run_load(port: int, jobs: list[list], processes: int) -> Result:
+    """Run one thread per job, spread over ``processes`` client processes (so that the
+    client is not one interpreter's GIL), all starting at the same moment."""
+    context = multiprocessing.get_context("spawn")
+    barrier, queue = context.Barrier(processes), context.Queue()
+    shares = [jobs[i::processes] for i in range(processes)]
+    children = [context.Process(target=_client_process, args=(port, share, barrier, queue))
+                for share in shares]
+    for child in children:
+        child.start()
+    threads = [item for _ in children for item in queue.get(timeout=600)]
+    for child in children:
+        child.join()
+    begin = min(t[0] for t in threads)
+    end = max(t[1] for t in threads)
+    latencies = [x for t in threads for x in t[2]]
+    return Result(
+        requests=len(latencies),
+        seconds=end - begin,
+        latencies=latencies,
+        statuses=sum((t[3] for t in threads), Counter()),
+        results=sum((t[4] for t in threads), Counter()),
+    )
+
+
+def split(requests: list, parts: int) -> list[list]:
+    return [requests[i::parts] for i in range(parts)]
+
+
+def trivial_jobs(total: int, clients: int) -> list[list]:
+    return split([("GET", "/ping", None, None)] * total, clients)
+
+
+def warm_up(port: int, path: str, count: int = 40) -> None:
+    """A few requests so that every worker has imported and connected before timing."""
+    for _ in range(count):
+        _answers(port, path)
+
+
+def load_average() -> str:
+    with contextlib.suppress(OSError):
+        one, five, fifteen = os.getloadavg()
+        return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} CPUs"
+    return "load average unknown"

@@ -1,0 +1,157 @@
+"""Registrations per second through HTTP under gunicorn (4 sync workers), on SQLite and,
+with --pg, on PostgreSQL, next to a trivial Flask endpoint served the same way.
+
+    .venv/bin/python -m bench.registration
+    .venv/bin/python -m bench.registration --pg postgresql://postgres@127.0.0.1:55433/bench_db
+
+The PostgreSQL database is WIPED (its public schema is dropped). Each registration goes
+through POST /api/v1/events/<id>/registrations with an organizer token: validation, the
+locked placement, the queued confirmation mail and its delivery (written as an .eml file,
+as without SMTP). To show what dominates, two variants follow: "no attachments" (the mail
+without the PDF ticket and calendar file) and "mail queued" (the mail queued in the same
+transaction but left for a separate `flask send-mail` process). --profile N prints where
+the time of N registrations goes (cProfile, in-process, SQLite).
+"""
+
+import argparse
+import cProfile
+import pstats
+import tempfile
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from bench._server import (
+    ServerSpec,
+    bench_app,
+    fresh_schema,
+    gunicorn,
+    load_average,
+    run_load,
+    split,
+    sqlite_url,
+    trivial_jobs,
+    warm_up,
+)
+
+
+def prepare(url: str, variants: list[str]) -> tuple[str, dict[str, int]]:
+    """An organizer's token and one published, open event per variant."""
+    from workshop.extensions import db
+    from workshop.models import EventStatus, Role, User
+    from workshop.services.events import EventInput, create_event
+    from workshop.services.users import issue_token
+
+    app = bench_app(url)
+    with app.app_context():
+        owner = User(email="bench@example.com", name="Bench", role=Role.ORGANIZER,
+                     password_hash="!unusable")  # noqa: S106 - no password: token only
+        db.session.add(owner)
+        start = datetime.now(UTC) + timedelta(days=30)
+        events = {}
+        for variant in variants:
+            event = create_event(owner, EventInput(title=f"Bench {variant}", venue="Pangripta",
+                                                   starts_at=start,
+                                                   ends_at=start + timedelta(hours=8)))
+            event.status = EventStatus.PUBLISHED
+            db.session.flush()
+            events[variant] = event.id
+        token = issue_token(owner)
+        db.session.commit()
+        db.engine.dispose()
+    return token, events
+
+
+def registration_jobs(event_id: int, token: str, total: int, clients: int, tag: str):
+    requests = [
+        ("POST", f"/api/v1/events/{event_id}/registrations", {
+            "name": f"Peserta Bench {n}",
+            "email": f"bench-{tag}-{n}@muaraenimkab.go.id",
+            "phone": "0812-3456-7890",
+            "employment_status": "non_asn",
+            "position": "Analis Kebijakan",
+            "institution": "Pemerintah Kabupaten Muara Enim",
+        }, token)
+        for n in range(total)
+    ]
+    return split(requests, clients)
+
+
+def measure(url: str, label: str, args, tmp: Path) -> None:
+    variants = ["full", "no attachments", "mail queued"]
+    fresh_schema(url)
+    token, events = prepare(url, variants)
+    print(f"\n{label}  ({load_average()})")
+    trivial = []
+    spec = ServerSpec("bench._server:trivial_app()")
+    with gunicorn(spec) as port:
+        warm_up(port, "/ping")
+        trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
+    print(f"  trivial endpoint      {trivial[0].summary()}")
+    for variant in variants:
+        env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail"),
+               "BENCH_MAIL_ATTACHMENTS": "0" if variant == "no attachments" else "1",
+               "BENCH_MAIL_DELIVERY": "0" if variant == "mail queued" else "1"}
+        with gunicorn(ServerSpec("bench._server:workshop_app()", env=env)) as port:
+            warm_up(port, "/api/v1/openapi.json")
+            jobs = registration_jobs(events[variant], token, args.requests, args.clients,
+                                     variant.replace(" ", "-"))
+            result = run_load(port, jobs, args.processes)
+        assert dict(result.statuses) == {201: args.requests}, result.statuses
+        ratio = result.rate / trivial[0].rate
+        print(f"  register ({variant:14}) {result.summary()}  ratio {ratio:.3f}x")
+    with gunicorn(spec) as port:
+        warm_up(port, "/ping")
+        trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
+    print(f"  trivial endpoint again{trivial[1].summary()}")
+
+
+def profile(tmp: Path, count: int) -> None:
+    """cProfile of ``count`` registrations through the test client (one process, SQLite)."""
+    from workshop import create_app
+    from workshop.extensions import db
+
+    url = sqlite_url(tmp)
+    fresh_schema(url)
+    token, events = prepare(url, ["profile"])
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
+                      "RATELIMIT_ENABLED": False, "MAIL_FILE_DIR": str(tmp / "mail")})
+    client = app.test_client()
+    jobs = registration_jobs(events["profile"], token, count, 1, "profile")[0]
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for method, path, body, _ in jobs:
+        response = client.open(path, method=method, json=body,
+                               headers={"Authorization": f"Bearer {token}"})
+        assert response.status_code == 201, response.get_json()
+    profiler.disable()
+    with app.app_context():
+        db.engine.dispose()
+    pstats.Stats(profiler).sort_stats("cumulative").print_stats(30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
+    parser.add_argument("--requests", type=int, default=400, help="registrations per run")
+    parser.add_argument("--trivial", type=int, default=4000, help="trivial requests per run")
+    parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--profile", type=int, metavar="N",
+                        help="only profile N registrations in-process and print the top")
+    args = parser.parse_args()
+    if args.pg:
+        from workshop.config import normalise_database_url
+
+        args.pg = normalise_database_url(args.pg)
+    with tempfile.TemporaryDirectory(prefix="bench-registration-") as name:
+        tmp = Path(name)
+        if args.profile:
+            profile(tmp, args.profile)
+            return
+        measure(sqlite_url(tmp), "SQLite, gunicorn sync x4", args, tmp)
+        if args.pg:
+            measure(args.pg, "PostgreSQL, gunicorn sync x4", args, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,513 @@
+"""Registrations through the API: permissions, register, conflicts, validation, list,
+detail, cancel with promotion, the organizer rate limit and the event's counts."""
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from tests.conftest import FIXED_NOW
+from workshop.extensions import db
+from workshop.models import AuditLog, EventStatus, OutgoingMail, Registration
+
+VALID_NIP = "19680411 199303 1 009"
+
+
+@pytest.fixture
+def owner(actors):
+    return actors["owner"]
+
+
+@pytest.fixture
+def auth(bearer, owner):
+    return bearer(owner)
+
+
+@pytest.fixture
+def event(make_event, owner):
+    return make_event(owner=owner, capacity=50)
+
+
+@pytest.fixture
+def stored(app):
+    """The stored registrations of an event, oldest first (detached)."""
+
+    def load(event_id: int) -> list[Registration]:
+        with app.app_context():
+            rows = list(
+                db.session.scalars(
+                    sa.select(Registration)
+                    .where(Registration.event_id == event_id)
+                    .order_by(Registration.id)
+                )
+            )
+            db.session.expunge_all()
+        return rows
+
+    return load
+
+
+def body_for(n: int = 1, **changes) -> dict:
+    body = {
+        "name": f"Peserta {n}",
+        "email": f"peserta{n}@muaraenimkab.go.id",
+        "employment_status": "non_asn",
+        "institution": "Pemerintah Kota Bandung",
+    }
+    body.update(changes)
+    return body
+
+
+def post(client, auth, event_id, body, status=201):
+    response = client.post(f"/api/v1/events/{event_id}/registrations", json=body, headers=auth)
+    assert response.status_code == status, response.get_json()
+    return response.get_json()
+
+
+# --- permissions -------------------------------------------------------------------
+
+ROLES = ("admin", "owner", "other_organizer", "staff", "participant", "anonymous")
+WRONG_ROLE = {"other_organizer": 404, "staff": 403, "participant": 403, "anonymous": 401}
+TABLE = [
+    (method, path, role, ok if role in ("admin", "owner") else WRONG_ROLE[role])
+    for method, path, ok in (
+        ("POST", "/api/v1/events/{event}/registrations", 201),
+        ("GET", "/api/v1/events/{event}/registrations", 200),
+        ("GET", "/api/v1/registrations/{reg}", 200),
+        ("POST", "/api/v1/registrations/{reg}/cancel", 200),
+    )
+    for role in ROLES
+] + [
+    ("POST", "/api/v1/events/{missing}/registrations", "owner", 404),
+    ("GET", "/api/v1/events/{missing}/registrations", "admin", 404),
+    ("GET", "/api/v1/registrations/{missing}", "admin", 404),
+    ("POST", "/api/v1/registrations/{missing}/cancel", "admin", 404),
+]
+
+
+@pytest.mark.parametrize(("method", "path", "role", "expected"), TABLE)
+def test_permission_table(
+    client, actors, bearer, event, register, person, stored, method, path, role, expected
+):
+    reg = register(event, person()).registration
+    url = path.format(event=event.id, reg=reg.id, missing=event.id + reg.id + 1000)
+    body = body_for(2) if method == "POST" and url.endswith("/registrations") else None
+
+    response = client.open(url, method=method, json=body, headers=bearer(actors[role]))
+
+    assert response.status_code == expected, response.get_json()
+    assert response.is_json
+    if expected >= 400:
+        assert response.get_json()["error"] == {
+            401: "unauthorized",
+            403: "forbidden",
+            404: "not_found",
+        }[expected]
+    statuses = [str(r.status) for r in stored(event.id)]
+    if method == "POST" and url.endswith("/registrations"):
+        assert len(statuses) == (2 if expected == 201 else 1)
+    if url.endswith("/cancel"):
+        assert statuses == (["cancelled"] if expected == 200 else ["confirmed"])
+
+
+# --- register ------------------------------------------------------------------------
+
+
+def test_register_answers_the_registration(client, app, auth, owner, event, make_unit, stored):
+    unit = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
+    response = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        headers=auth,
+        json={
+            "name": "Ir. H. Abdul Najib, MM",
+            "email": "Abdul.Najib@MuaraEnimKab.go.id",
+            "phone": "0812-3456-7890",
+            "nip": VALID_NIP,
+            "employment_status": "PNS",
+            "position": "Kepala Bappeda",
+            "unit_id": unit.id,
+            "role": "participant",
+        },
+    )
+    assert response.status_code == 201, response.get_json()
+    body = response.get_json()
+    [reg] = stored(event.id)
+    assert response.headers["Location"].endswith(f"/api/v1/registrations/{reg.id}")
+    assert body == {
+        "id": reg.id,
+        "event_id": event.id,
+        "name": "Ir. H. Abdul Najib, MM",
+        "email": "abdul.najib@muaraenimkab.go.id",
+        "phone": "+6281234567890",
+        "nip": "196804111993031009",
+        "employment_status": "pns",
+        "position": "Kepala Bappeda",
+        "unit_id": unit.id,
+        "institution": None,
+        "role": "participant",
+        "status": "confirmed",
+        "waitlist_position": None,
+        "check_in_code": reg.check_in_code,
+        "manage_url": f"http://workshop.test/r/{reg.manage_token}",
+        "created_at": body["created_at"],
+    }
+    assert body["created_at"].endswith("+07:00")
+    assert reg.check_in_code != reg.manage_token
+    # The manage link is the participant's real page.
+    page = client.get(body["manage_url"].removeprefix("http://workshop.test"))
+    assert page.status_code == 200
+    assert "Ir. H. Abdul Najib, MM" in page.get_data(as_text=True)
+    with app.app_context():
+        actions = db.session.execute(
+            sa.select(AuditLog.action, AuditLog.user_id).where(AuditLog.object_id == reg.id)
+        ).all()
+        mails = db.session.scalars(sa.select(OutgoingMail.to)).all()
+    assert ("registration.create", owner.id) in actions
+    assert mails == ["abdul.najib@muaraenimkab.go.id"]
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Ni Luh Putu Ayu", "Sukarno", "Ir. H. Abdul Najib, MM", "Nguyễn Thị Minh Khai", "O'Neil"],
+)
+def test_names_are_kept_exactly(client, auth, event, name):
+    body = post(client, auth, event.id, body_for(name=name))
+    assert body["name"] == name
+    assert client.get(f"/api/v1/registrations/{body['id']}", headers=auth).get_json()[
+        "name"
+    ] == name
+
+
+def test_full_event_waitlists_in_order(client, auth, make_event, owner):
+    event = make_event(owner=owner, capacity=1)
+    first = post(client, auth, event.id, body_for(1))
+    second = post(client, auth, event.id, body_for(2))
+    third = post(client, auth, event.id, body_for(3))
+    assert (first["status"], first["waitlist_position"]) == ("confirmed", None)
+    assert (second["status"], second["waitlist_position"]) == ("waitlisted", 1)
+    assert (third["status"], third["waitlist_position"]) == ("waitlisted", 2)
+
+
+def test_speakers_and_committee_skip_the_window_and_take_no_seat(
+    client, auth, make_event, owner
+):
+    closed = make_event(
+        owner=owner,
+        capacity=1,
+        waitlist=False,
+        registration_closes_at=FIXED_NOW - timedelta(days=1),
+        registration_opens_at=FIXED_NOW - timedelta(days=5),
+    )
+    post(client, auth, closed.id, body_for(1), status=409)
+    speaker = post(client, auth, closed.id, body_for(2, name="Elke Rapp", role="speaker"))
+    committee = post(client, auth, closed.id, body_for(3, role="committee"))
+    assert (speaker["status"], speaker["role"]) == ("confirmed", "speaker")
+    assert (committee["status"], committee["role"]) == ("confirmed", "committee")
+
+
+def conflict_event(make_event, owner, make_unit, kind):
+    opens = {"registration_opens_at": FIXED_NOW - timedelta(days=5)}
+    if kind == "registration_closed":
+        return make_event(owner=owner, **opens, registration_closes_at=FIXED_NOW)
+    if kind == "registration_not_open":
+        return make_event(owner=owner, registration_opens_at=FIXED_NOW + timedelta(hours=1))
+    if kind == "draft":
+        return make_event(owner=owner, status=EventStatus.DRAFT)
+    if kind == "cancelled":
+        return make_event(owner=owner, status=EventStatus.CANCELLED)
+    return make_event(owner=owner, capacity=5, unit_quota=1, waitlist=False)
+
+
+@pytest.mark.parametrize(
+    ("kind", "first", "second", "error"),
+    [
+        ("duplicate email", {}, {"name": "Nama Lain"}, "duplicate_registration"),
+        (
+            "duplicate NIP",
+            {"employment_status": "pns", "nip": VALID_NIP},
+            {"email": "lain@example.com", "employment_status": "pns", "nip": "196804111993031009"},
+            "duplicate_registration",
+        ),
+        ("event_full", {"email": "a@example.com"}, {"email": "b@example.com"}, "event_full"),
+        ("unit_quota_full", {"unit": True}, {"unit": True, "email": "c@example.com"},
+         "unit_quota_full"),
+        ("registration_closed", None, {}, "registration_closed"),
+        ("registration_not_open", None, {}, "registration_not_open"),
+        ("draft", None, {}, "registration_closed"),
+        ("cancelled", None, {"role": "speaker"}, "registration_closed"),
+    ],
+)
+def test_conflicts_answer_409_with_a_code(
+    client, auth, make_event, owner, make_unit, stored, kind, first, second, error
+):
+    unit = make_unit()
+    if kind == "event_full":
+        event = make_event(owner=owner, capacity=1, waitlist=False)
+    else:
+        event = conflict_event(make_event, owner, make_unit, kind)
+
+    def body(changes):
+        changes = dict(changes)
+        if changes.pop("unit", False):
+            changes |= {"unit_id": unit.id, "institution": None}
+        return body_for(1, **changes)
+
+    existing = post(client, auth, event.id, body(first)) if first is not None else None
+    answer = post(client, auth, event.id, body(second), status=409)
+
+    assert answer["error"] == error
+    assert answer["message"]
+    assert len(stored(event.id)) == (1 if existing else 0)
+    if error == "duplicate_registration":
+        assert answer["existing_id"] == existing["id"]
+
+
+# --- invalid input -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("changes", "fields"),
+    [
+        ({"employment_status": "pns", "nip": "19680411199303100"}, {"nip"}),  # 17 digits
+        ({"employment_status": "pns", "nip": "1968041119930310AB"}, {"nip"}),
+        ({"employment_status": "pns", "nip": "196813411993031009"}, {"nip"}),  # month 13
+        ({"email": "tanpa-at.example.com"}, {"email"}),
+        ({"phone": "0812-ABCD-7890"}, {"phone"}),
+        ({"name": ""}, {"name"}),
+        ({"name": "   "}, {"name"}),
+        ({"name": "A" * 10_000}, {"name"}),
+        ({"unit_id": 999_999, "institution": None}, {"unit_id"}),
+        ({"unit_id": "UNIT", "institution": None}, {"unit_id"}),
+        ({"unit_id": 1}, {"institution"}),  # both a unit and an institution
+        ({"institution": None}, {"unit_id"}),  # neither
+        ({"employment_status": "honorer"}, {"employment_status"}),
+        ({"role": "vip"}, {"role"}),
+        ({"name": 5, "nip": 196804111993031009}, {"name", "nip"}),
+        ({"name": "Nama\x00"}, {"name"}),
+        ({"status": "confirmed", "check_in_code": "x"}, {"status", "check_in_code"}),
+        ({"favourite_colour": "hijau"}, {"favourite_colour"}),
+    ],
+)
+def test_invalid_fields_answer_422_and_store_nothing(
+    client, app, auth, event, make_unit, stored, changes, fields
+):
+    unit = make_unit()
+    if changes.get("unit_id") == 1:
+        changes = {**changes, "unit_id": unit.id}
+    answer = post(client, auth, event.id, body_for(**changes), status=422)
+    assert answer["error"] == "invalid"
+    assert set(answer["fields"]) == fields
+    assert all(answer["fields"][f] and all(answer["fields"][f]) for f in fields)
+    assert stored(event.id) == []
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutgoingMail)) == 0
+
+
+def test_missing_fields_are_named(client, auth, event):
+    answer = post(client, auth, event.id, {}, status=422)
+    assert {"name", "email", "employment_status", "unit_id"} <= set(answer["fields"])
+
+
+@pytest.mark.parametrize(
+    ("data", "content_type"), [("name=Sukarno", "application/x-www-form-urlencoded"),
+                               ("[1, 2]", "application/json"), ("{", "application/json")]
+)
+def test_body_must_be_a_json_object(client, auth, event, stored, data, content_type):
+    response = client.post(
+        f"/api/v1/events/{event.id}/registrations",
+        data=data,
+        content_type=content_type,
+        headers=auth,
+    )
+    assert response.status_code == 400
+    assert response.get_json()["error"] == "bad_request"
+    assert stored(event.id) == []
+
+
+# --- list, detail --------------------------------------------------------------------
+
+
+def test_list_filters_by_status_with_waitlist_positions(
+    client, auth, make_event, owner, register, person
+):
+    event = make_event(owner=owner, capacity=2)
+    regs = [register(event, person()).registration for _ in range(5)]
+    with_other = make_event(owner=owner)
+    register(with_other, person())
+
+    everything = client.get(f"/api/v1/events/{event.id}/registrations", headers=auth).get_json()
+    assert everything["count"] == 5
+    assert [r["id"] for r in everything["items"]] == [r.id for r in regs]
+    assert [r["status"] for r in everything["items"]] == ["confirmed"] * 2 + ["waitlisted"] * 3
+    assert [r["waitlist_position"] for r in everything["items"]] == [None, None, 1, 2, 3]
+
+    waiting = client.get(
+        f"/api/v1/events/{event.id}/registrations?status=waitlisted", headers=auth
+    ).get_json()
+    assert [r["id"] for r in waiting["items"]] == [r.id for r in regs[2:]]
+    cancelled = client.get(
+        f"/api/v1/events/{event.id}/registrations?status=cancelled", headers=auth
+    ).get_json()
+    assert cancelled == {"items": [], "count": 0}
+
+
+@pytest.mark.parametrize("status", ["hadir", "", "CONFIRMED"])
+def test_list_refuses_an_unknown_status(client, auth, event, status):
+    response = client.get(
+        f"/api/v1/events/{event.id}/registrations", query_string={"status": status}, headers=auth
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"status"}
+
+
+def test_detail_shows_the_waitlist_position(client, auth, make_event, owner, register, person):
+    event = make_event(owner=owner, capacity=1)
+    register(event, person())
+    waiting = register(event, person()).registration
+    body = client.get(f"/api/v1/registrations/{waiting.id}", headers=auth).get_json()
+    assert (body["id"], body["status"], body["waitlist_position"]) == (waiting.id, "waitlisted", 1)
+    assert body["manage_url"] == f"http://workshop.test/r/{waiting.manage_token}"
+
+
+# --- cancel --------------------------------------------------------------------------
+
+
+def test_cancel_promotes_the_first_in_line(
+    client, auth, make_event, owner, register, person, stored
+):
+    event = make_event(owner=owner, capacity=1)
+    seated = register(event, person()).registration
+    next_in_line = register(event, person()).registration
+    after = register(event, person()).registration
+
+    response = client.post(f"/api/v1/registrations/{seated.id}/cancel", headers=auth)
+
+    assert response.status_code == 200
+    assert response.get_json() == {
+        "id": seated.id,
+        "status": "cancelled",
+        "promoted": [next_in_line.id],
+    }
+    statuses = {r.id: str(r.status) for r in stored(event.id)}
+    assert statuses == {seated.id: "cancelled", next_in_line.id: "confirmed",
+                        after.id: "waitlisted"}
+    again = client.post(f"/api/v1/registrations/{seated.id}/cancel", json={}, headers=auth)
+    assert again.get_json() == {"id": seated.id, "status": "cancelled", "promoted": []}
+    detail = client.get(f"/api/v1/registrations/{after.id}", headers=auth).get_json()
+    assert detail["waitlist_position"] == 1
+
+
+def test_cancel_takes_no_fields(client, auth, event, register, person, stored):
+    reg = register(event, person()).registration
+    response = client.post(
+        f"/api/v1/registrations/{reg.id}/cancel", json={"reason": "x"}, headers=auth
+    )
+    assert response.status_code == 422
+    assert set(response.get_json()["fields"]) == {"reason"}
+    assert [str(r.status) for r in stored(event.id)] == ["confirmed"]
+
+
+# --- the event's counts ----------------------------------------------------------------
+
+
+def test_event_json_counts_registrations(client, auth, make_event, owner, register, person):
+    event = make_event(owner=owner, capacity=2)
+    regs = [register(event, person()).registration for _ in range(4)]
+    client.post(f"/api/v1/registrations/{regs[3].id}/cancel", headers=auth)
+    body = client.get(f"/api/v1/events/{event.id}").get_json()
+    assert (body["confirmed"], body["waitlisted"], body["checked_in"]) == (2, 1, 0)
+    listed = client.get("/api/v1/events").get_json()["items"]
+    assert [(e["id"], e["confirmed"], e["waitlisted"]) for e in listed] == [(event.id, 2, 1)]
+
+
+def test_event_list_query_count_does_not_grow(app, client, make_event, owner, register, person):
+    def queries_for_list() -> int:
+        statements = []
+
+        def count(*_args):
+            statements.append(1)
+
+        with app.app_context():
+            engine = db.engine
+        sa.event.listen(engine, "before_cursor_execute", count)
+        try:
+            response = client.get("/api/v1/events")
+        finally:
+            sa.event.remove(engine, "before_cursor_execute", count)
+        assert response.status_code == 200
+        return len(statements), response.get_json()["count"]
+
+    first = make_event(owner=owner)
+    register(first, person())
+    one = queries_for_list()
+    for _ in range(4):
+        event = make_event(owner=owner, capacity=1)
+        register(event, person())
+        register(event, person())
+    five = queries_for_list()
+    assert (one[1], five[1]) == (1, 5)
+    assert five[0] == one[0]
+
+
+# --- rate limit --------------------------------------------------------------------------
+
+
+@pytest.fixture
+def no_mail_delivery(monkeypatch):
+    """Leave mails queued in the outbox (as with the SMTP server down; `flask send-mail`
+    delivers them): rendering a thousand PDF tickets is not what this test measures."""
+    from workshop.services import mail
+
+    monkeypatch.setattr(mail, "deliver", lambda mail_ids: {"sent": 0, "failed": 0})
+
+
+class TestRateLimits:
+    @pytest.fixture
+    def app_config(self):
+        return {"RATELIMIT_ENABLED": True, "REGISTRATION_RATE_LIMIT": "30 per minute"}
+
+    def test_a_thousand_organizer_calls_in_a_row_are_not_throttled(
+        self, client, auth, make_event, owner, stored, no_mail_delivery
+    ):
+        """1,000 calls from one token in a row, all in the organizer budget: 300 real
+        registrations (each ~25 ms of validation, locked placement and queued mail, so 1,000
+        would add half a minute to every suite run) and 700 reads of them. The public
+        form's own limit (30 per minute per address) would have refused the 31st."""
+        event = make_event(owner=owner, capacity=1000)
+        created, read = [], []
+        for n in range(300):
+            response = client.post(
+                f"/api/v1/events/{event.id}/registrations", json=body_for(n), headers=auth
+            )
+            created.append((response.status_code, response.get_json().get("id")))
+        for n in range(700):
+            reg_id = created[n % 300][1]
+            response = client.get(f"/api/v1/registrations/{reg_id}", headers=auth)
+            read.append(response.status_code)
+        assert [status for status, _ in created] == [201] * 300
+        assert read == [200] * 700
+        # One shared budget of 3,000 per minute: 1,000 spent, 2,000 left.
+        assert response.headers["X-RateLimit-Limit"] == "3000"
+        assert response.headers["X-RateLimit-Remaining"] == "2000"
+        regs = stored(event.id)
+        assert [r.id for r in regs] == [reg_id for _, reg_id in created]
+        assert {str(r.status) for r in regs} == {"confirmed"}
+
+    def test_the_api_limit_is_per_token_user(
+        self, app, client, actors, bearer, make_event, owner, register, person
+    ):
+        app.config["API_RATE_LIMIT"] = "3 per minute"
+        event = make_event(owner=owner)
+        other_event = make_event(owner=actors["other_organizer"])
+        auth = bearer(owner)
+        url = f"/api/v1/events/{event.id}/registrations"
+        assert [client.get(url, headers=auth).status_code for _ in range(3)] == [200] * 3
+        refused = client.post(url, json={"name": "x"}, headers=bearer(owner))  # another token
+        assert refused.status_code == 429
+        assert refused.get_json()["error"] == "rate_limited"
+        assert int(refused.headers["Retry-After"]) > 0
+        other = client.get(
+            f"/api/v1/events/{other_event.id}/registrations",
+            headers=bearer(actors["other_organizer"]),
+        )
+        assert other.status_code == 200

@@ -1,0 +1,352 @@
+"""Check-in in the JSON API: scan a code, undo a check-in, read an event's attendance.
+
+Scanners and integrations post what they scanned; every scan outcome (including junk
+text) is a 200 answer with a ``result``, so a device can show it. Only unknown codes
+count against a per-user limit; scans of real tickets are never throttled.
+"""
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
+
+from workshop import clock
+from workshop.api import openapi, schemas
+from workshop.api.auth import (
+    api_user,
+    organizer_rate_limit,
+    organizer_token_required,
+    token_required,
+    token_user_key,
+)
+from workshop.extensions import limiter
+from workshop.models import Checkin, CheckinMethod, Event, User, db
+from workshop.services import checkin, events
+from workshop.services.checkin import Scan, ScanResult
+
+
+def _door_event(event_id: int) -> Event:
+    """The event if the caller may run its door: unknown (or a draft the caller may not
+    see) 404, anyone else 403."""
+    # The days come in the same query: the scan needs today's, and it is better read here
+    # than inside the scan's write transaction.
+    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
+    user = api_user()
+    if event is None or not (events.can_view(user, event) or checkin.can_check_in(user, event)):
+        raise schemas.ApiError(404, _("Kegiatan tidak ditemukan."), "not_found")
+    if not checkin.can_check_in(user, event):
+        raise schemas.ApiError(
+            403, _("Anda tidak ditugaskan untuk presensi kegiatan ini."), "forbidden"
+        )
+    return event
+
+
+# --- the unknown-code limit --------------------------------------------------------
+
+
+def _not_found_limit() -> str:
+    return current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute")
+
+
+def _scans_known_code() -> bool:
+    """Exempt from the limit: a real ticket's code (of any event), so a busy door is
+    never slowed even after a client sent many unknown codes."""
+    body = request.get_json(silent=True)
+    code = body.get("code") if isinstance(body, dict) else None
+    return isinstance(code, str) and checkin.is_known_code(code)
+
+
+def _answered_not_found(_response) -> bool:
+    """Only "not_found" answers are counted."""
+    return bool(g.get("scan_not_found"))
+
+
+# --- JSON shapes -------------------------------------------------------------------
+
+
+def _person(user: User | None) -> dict | None:
+    return {"id": user.id, "name": user.name} if user is not None else None
+
+
+def scan_json(result: Scan, actor: User) -> dict:
+    row = result.checkin
+    other = result.other_event
+    by = None
+    if row is not None:
+        by = actor if row.scanned_by_id == actor.id else row.scanned_by
+    return {
+        "result": str(result.result),
+        "message": result.message,
+        "registration": (
+            schemas.door_registration_json(result.registration)
+            if result.registration is not None
+            else None
+        ),
+        "checkin_id": row.id if row is not None else None,
+        "checked_in_at": schemas.iso_wib(row.checked_in_at) if row is not None else None,
+        "day": result.day.isoformat() if result.day is not None else None,
+        "checked_in_by": _person(by),
+        "other_event": {"id": other.id, "title": other.title} if other is not None else None,
+    }
+
+
+# --- views -------------------------------------------------------------------------
+
+
+@token_required()
+@limiter.limit(
+    _not_found_limit,
+    key_func=token_user_key,
+    deduct_when=_answered_not_found,
+    exempt_when=_scans_known_code,
+)
+def create_checkin():
+    """One scanned text -> one outcome for today's event day (200 for every outcome)."""
+    values = schemas.parse_checkin(schemas.json_object())
+    event = _door_event(values["event_id"])
+    code, nonce = values["code"], values["nonce"]
+    if checkin.clean_code(code) is None:
+        nonce = None  # junk never reaches the database, with or without a nonce
+    actor = api_user()
+    # The answer is built from objects the scan's commit would otherwise expire: keeping
+    # them loaded saves a handful of SELECTs on the door's hottest path.
+    db.session().expire_on_commit = False
+    result = checkin.scan(
+        event, code, actor=actor, now=clock.now(), method=CheckinMethod.API, nonce=nonce
+    )
+    g.scan_not_found = result.result == ScanResult.NOT_FOUND
+    return scan_json(result, actor)
+
+
+@organizer_token_required
+@organizer_rate_limit
+def delete_checkin(checkin_id: int):
+    """Undo a mistaken check-in (the event's organizer, admins); the audit log keeps it."""
+    row = db.session.get(Checkin, checkin_id)
+    event = db.session.get(Event, row.event_id) if row is not None else None
+    if event is None or not events.can_manage(api_user(), event):
+        raise schemas.ApiError(404, _("Presensi tidak ditemukan."), "not_found")
+    checkin.undo(checkin_id, event=event, actor=api_user())
+    db.session.commit()
+    return current_app.response_class(status=204)
+
+
+@token_required()
+@organizer_rate_limit
+def event_attendance(event_id: int):
+    """Per-day totals and per-unit rows for every event day (organizer, admin, door staff)."""
+    event = _door_event(event_id)
+    report = checkin.attendance(event)
+    return {
+        "event_id": event.id,
+        "confirmed": report["confirmed"],
+        "checked_in": report["checked_in"],
+        "days": [{"date": d["date"].isoformat(), "checked_in": d["checked_in"]}
+                 for d in report["days"]],
+        "units": [
+            {
+                **{k: row[k] for k in ("unit_id", "unit", "unit_name", "confirmed")},
+                "days": [{"date": d["date"].isoformat(), "checked_in": d["checked_in"]}
+                         for d in row["days"]],
+            }
+            for row in report["units"]
+        ],
+    }
+
+
+# --- OpenAPI -----------------------------------------------------------------------
+
+DATE_COUNT = {
+    "type": "object",
+    "required": ["date", "checked_in"],
+    "properties": {"date": openapi.DATE, "checked_in": {"type": "integer"}},
+}
+NULLABLE_TEXT = openapi.nullable({"type": "string"})
+
+SCHEMAS = {
+    "CheckinInput": {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["code", "event_id"],
+        "properties": {
+            "code": {
+                "type": "string",
+                "maxLength": schemas.SCAN_TEXT_MAX,
+                "description": (
+                    "Teks hasil pindai QR apa adanya (spasi dan Enter di ujung diabaikan). "
+                    "Teks yang bukan kode tiket (kosong, terlalu panjang untuk sebuah kode, "
+                    "karakter kontrol, URL situs lain) dijawab 200 not_found dan tidak "
+                    "dicatat; lebih dari maxLength karakter: 422."
+                ),
+            },
+            "event_id": {"type": "integer", "description": "Kegiatan di pintu ini."},
+            "nonce": openapi.nullable(
+                {
+                    "type": "string",
+                    "pattern": "^[A-Za-z0-9_\\-]{8,64}$",
+                    "description": (
+                        "Kunci idempoten dari klien: permintaan ulang dengan nonce yang sama "
+                        "dijawab ok dengan presensi yang sama, tidak dihitung dua kali."
+                    ),
+                }
+            ),
+        },
+    },
+    "DoorRegistration": {
+        "type": "object",
+        "description": "Yang perlu dilihat petugas pintu: tanpa kontak dan tanpa rahasia.",
+        "required": [
+            "id", "event_id", "name", "position", "unit_id", "institution", "affiliation",
+            "role", "status",
+        ],
+        "properties": {
+            "id": {"type": "integer"},
+            "event_id": {"type": "integer"},
+            "name": {"type": "string"},
+            "position": {"type": "string"},
+            "unit_id": openapi.nullable({"type": "integer"}),
+            "institution": NULLABLE_TEXT,
+            "affiliation": {"type": "string", "description": "Nama unit kerja atau instansi."},
+            "role": {"type": "string", "enum": ["participant", "speaker", "committee"]},
+            "status": {"type": "string", "enum": ["confirmed", "waitlisted", "cancelled"]},
+        },
+    },
+    "ScanResult": {
+        "type": "object",
+        "required": [
+            "result", "message", "registration", "checkin_id", "checked_in_at", "day",
+            "checked_in_by", "other_event",
+        ],
+        "properties": {
+            "result": {
+                "type": "string",
+                "enum": [str(r) for r in ScanResult],
+                "description": (
+                    "ok: tercatat hadir; already_checked_in: sudah tercatat hari ini "
+                    "(checked_in_at, checked_in_by); wrong_event: tiket kegiatan lain "
+                    "(other_event bila pemanggil boleh melihatnya); cancelled: pendaftaran "
+                    "dibatalkan; not_confirmed: masih di daftar tunggu; not_event_day: hari "
+                    "ini bukan hari kegiatan; not_found: kode tidak dikenal."
+                ),
+            },
+            "message": {"type": "string", "description": "Untuk ditampilkan di pintu."},
+            "registration": openapi.nullable(openapi.ref("DoorRegistration")),
+            "checkin_id": openapi.nullable(
+                {"type": "integer", "description": "Untuk DELETE /checkins/{checkin_id}."}
+            ),
+            "checked_in_at": openapi.nullable(openapi.DATETIME),
+            "day": openapi.nullable(openapi.DATE),
+            "checked_in_by": openapi.nullable(
+                {
+                    "type": "object",
+                    "required": ["id", "name"],
+                    "properties": {"id": {"type": "integer"}, "name": {"type": "string"}},
+                }
+            ),
+            "other_event": openapi.nullable(
+                {
+                    "type": "object",
+                    "required": ["id", "title"],
+                    "properties": {"id": {"type": "integer"}, "title": {"type": "string"}},
+                }
+            ),
+        },
+    },
+    "Attendance": {
+        "type": "object",
+        "required": ["event_id", "confirmed", "checked_in", "days", "units"],
+        "properties": {
+            "event_id": {"type": "integer"},
+            "confirmed": {
+                "type": "integer",
+                "description": "Pendaftaran berstatus confirmed (semua peran).",
+            },
+            "checked_in": {
+                "type": "integer",
+                "description": "Orang berbeda yang hadir pada sedikitnya satu hari.",
+            },
+            "days": {
+                "type": "array",
+                "items": DATE_COUNT,
+                "description": "Setiap hari kegiatan dengan jumlah presensinya.",
+            },
+            "units": {
+                "type": "array",
+                "description": (
+                    "Per unit kerja yang punya pendaftar terkonfirmasi atau presensi; "
+                    "unit_id null untuk instansi lain."
+                ),
+                "items": {
+                    "type": "object",
+                    "required": ["unit_id", "unit", "unit_name", "confirmed", "days"],
+                    "properties": {
+                        "unit_id": openapi.nullable({"type": "integer"}),
+                        "unit": {"type": "string", "description": "Singkatan unit."},
+                        "unit_name": {"type": "string"},
+                        "confirmed": {"type": "integer"},
+                        "days": {"type": "array", "items": DATE_COUNT},
+                    },
+                },
+            },
+        },
+    },
+}
+
+DOOR = (
+    "Petugas yang ditugaskan di kegiatan itu, penyelenggara pemiliknya, dan admin; "
+    "pengguna lain 403; kegiatan yang tidak ada (atau draf yang tidak boleh dilihat) 404."
+)
+
+PATHS = {
+    "/checkins": {
+        "post": {
+            "operationId": "createCheckin",
+            "summary": "Catat hadir dari kode QR yang dipindai",
+            "description": (
+                DOOR + " Setiap hasil pindai dijawab 200 dengan `result`, untuk hari ini (WIB); "
+                "satu presensi per orang per hari, juga bila beberapa pintu memindai "
+                "bersamaan. Kode yang tidak dikenal dibatasi per pengguna token "
+                "(CHECKIN_NOT_FOUND_LIMIT, bawaan 120 per menit; lebih dari itu 429); "
+                "pindaian tiket yang sah tidak pernah dibatasi."
+            ),
+            "security": openapi.BEARER,
+            "requestBody": openapi.body(openapi.ref("CheckinInput")),
+            "responses": {
+                "200": openapi.ok("Hasil pindai.", openapi.ref("ScanResult")),
+                **openapi.errors(400, 401, 403, 404, 422, 429, 500),
+            },
+        },
+    },
+    "/checkins/{checkin_id}": {
+        "parameters": [
+            {"name": "checkin_id", "in": "path", "required": True, "schema": {"type": "integer"}}
+        ],
+        "delete": {
+            "operationId": "deleteCheckin",
+            "summary": "Batalkan presensi yang keliru",
+            "description": (
+                "Penyelenggara pemilik kegiatan dan admin (petugas dan peserta 403; presensi "
+                "kegiatan penyelenggara lain 404). Dicatat di log audit."
+            ),
+            "security": openapi.BEARER,
+            "responses": {
+                "204": {"description": "Presensi dihapus."},
+                **openapi.errors(401, 403, 404, 429, 500),
+            },
+        },
+    },
+    "/events/{event_id}/attendance": {
+        "parameters": [openapi.EVENT_ID],
+        "get": {
+            "operationId": "getAttendance",
+            "summary": "Kehadiran per hari dan per unit kerja",
+            "description": DOOR,
+            "security": openapi.BEARER,
+            "responses": {
+                "200": openapi.ok("Kehadiran.", openapi.ref("Attendance")),
+                **openapi.errors(401, 403, 404, 429, 500),
+            },
+        },
+    },
+}
+
+openapi.add(PATHS, SCHEMAS)

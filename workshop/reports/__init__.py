@@ -1,0 +1,1 @@
+"""Reports: event dashboard, daftar hadir, exports, per-unit report, JP recaps, calendars."""
