@@ -37,3 +37,18 @@ def test_security_headers(client):
     response = client.get("/")
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'self'" in response.headers["Content-Security-Policy"]
+
+
+def test_proxy_fix_uses_forwarded_client_address(database_url):
+    from tests.conftest import base_config
+
+    app = create_app({**base_config(database_url), "PROXY_FIX": 1})
+
+    @app.get("/_addr")
+    def addr():
+        from flask import request
+
+        return request.remote_addr
+
+    response = app.test_client().get("/_addr", headers={"X-Forwarded-For": "10.1.2.3"})
+    assert response.get_data(as_text=True) == "10.1.2.3"

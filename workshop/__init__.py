@@ -6,6 +6,7 @@ from flask import Flask, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config, errors
 from workshop.extensions import babel, csrf, db, limiter, login_manager, migrate
@@ -22,6 +23,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
     config.load_config(app, test_config)
+    if proxies := int(app.config.get("PROXY_FIX") or 0):
+        # Behind a reverse proxy: trust its X-Forwarded-* headers (client address, https).
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
