@@ -13,8 +13,11 @@ run: install translations db ## install, prepare the database with demo data, se
 	@echo "Serving on http://$(HOST):$(PORT)  (Ctrl+C to stop)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Both cores: each pytest-xdist worker has its own database (see tests/conftest.py).
+PYTEST_WORKERS ?= auto
+
 test: install-dev translations ## install the dev dependencies and run the whole suite
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 install: $(VENV)/.installed
 install-dev: $(VENV)/.installed-dev

@@ -26,15 +26,39 @@ FIXED_NOW = datetime(2030, 1, 15, 2, 0, tzinfo=UTC)
 PG_URL = os.environ.get("WORKSHOP_TEST_DATABASE_URL")
 
 
+@pytest.fixture(scope="session")
+def worker_id(request) -> str:
+    """pytest-xdist's worker name ("gw0", …), or "master" when running in one process."""
+    return getattr(request.config, "workerinput", {}).get("workerid", "master")
+
+
 def is_postgres() -> bool:
     return bool(PG_URL)
 
 
+def worker_database(url: str, worker: str) -> str:
+    """Under pytest-xdist each worker gets its own PostgreSQL database (made if missing)."""
+    if worker in ("", "master"):
+        return url
+    base = sa.engine.make_url(url)
+    name = f"{base.database}_{worker}"
+    server = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    try:
+        with server.connect() as conn:
+            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                                 {"n": name})
+            if not exists:
+                conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        server.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
 @pytest.fixture(scope="session")
-def database_url(tmp_path_factory):
+def database_url(tmp_path_factory, worker_id):
     """A migrated, empty database for the whole run (schema built once, rows wiped per test)."""
     if PG_URL:
-        url = normalise_database_url(PG_URL)
+        url = worker_database(normalise_database_url(PG_URL), worker_id)
         engine = sa.create_engine(url)
         try:
             with engine.begin() as conn:
