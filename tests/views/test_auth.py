@@ -363,3 +363,10 @@ class TestLoginRateLimit:
         assert not is_logged_in(client)
         # Only POST is limited: the page itself still opens.
         assert client.get("/auth/login").status_code == 200
+
+
+def test_fields_without_help_or_error_carry_no_empty_aria_attributes(client):
+    html = client.get("/auth/login").get_data(as_text=True)
+    assert '="None"' not in html
+    invalid = client.post("/auth/login", data={"email": "", "password": ""}).get_data(as_text=True)
+    assert 'aria-invalid="true"' in invalid
