@@ -6,7 +6,8 @@ gunicorn loads the apps through the factories here, configured from the environm
 BENCH_MAIL_ATTACHMENTS=0 to leave the PDF ticket and calendar file out of the mails,
 BENCH_MAIL_DELIVERY=0 to leave mails queued for `flask send-mail` instead of sending)
 and ``bench._server:trivial_app()`` (one Flask route answering a small JSON object: the
-yardstick every figure is divided by).
+yardstick every figure is divided by), plus ``bench._server:bare_app()`` for check-in (a
+bare Flask-SQLAlchemy lookup + insert + commit, the issue's reference point).
 """
 
 import contextlib
@@ -29,6 +30,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
+READY_PATHS = {"workshop_app()": "/api/v1/openapi.json", "trivial_app()": "/ping",
+               "bare_app()": "/ping"}
 
 
 # --- the apps gunicorn serves ------------------------------------------------------
@@ -41,7 +44,9 @@ def workshop_app():
         {
             "SQLALCHEMY_DATABASE_URI": os.environ["BENCH_DATABASE_URL"],
             "SECRET_KEY": "bench-secret",
-            "RATELIMIT_ENABLED": False,
+            # As deployed: limits on (memory storage, per worker). Organizer calls have
+            # 3,000 a minute and valid scans are never counted, so the runs stay below them.
+            "RATELIMIT_ENABLED": True,
             "MAIL_FILE_DIR": os.environ["BENCH_MAIL_DIR"],
         }
     )
@@ -66,6 +71,86 @@ def trivial_app():
         return {"ok": True}
 
     return app
+
+
+def bare_app():
+    """The issue's yardstick for check-in: a bare Flask-SQLAlchemy endpoint that looks a
+    code up, inserts one row and commits (no auth, no rules), on BENCH_DATABASE_URL in
+    tables of its own (bare_ticket, bare_checkin); SQLite with the app's WAL settings."""
+    from flask import Flask, request
+
+    app = Flask("bare")
+    app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["BENCH_DATABASE_URL"]
+    bare_db.init_app(app)
+    with app.app_context():
+        if bare_db.engine.dialect.name == "sqlite":
+            _sqlite_wal(bare_db.engine)
+
+    @app.get("/ping")
+    def ping():
+        return {"ok": True}
+
+    @app.post("/scan")
+    def scan():
+        code = request.get_json()["code"]
+        ticket = bare_db.session.scalar(
+            bare_db.select(BareTicket).where(BareTicket.code == code)
+        )
+        bare_db.session.add(BareCheckin(ticket_id=ticket.id))
+        bare_db.session.commit()
+        return {"result": "ok"}
+
+    return app
+
+
+def _sqlite_wal(engine) -> None:
+    from sqlalchemy import event
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=15000")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _bare_models():
+    from flask_sqlalchemy import SQLAlchemy
+    from sqlalchemy import ForeignKey, String
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+    class BareBase(DeclarativeBase):
+        pass
+
+    db = SQLAlchemy(model_class=BareBase)
+
+    class Ticket(BareBase):
+        __tablename__ = "bare_ticket"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        code: Mapped[str] = mapped_column(String(64), unique=True)
+
+    class Checkin(BareBase):
+        __tablename__ = "bare_checkin"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        ticket_id: Mapped[int] = mapped_column(ForeignKey("bare_ticket.id"), unique=True)
+
+    return db, Ticket, Checkin
+
+
+bare_db, BareTicket, BareCheckin = _bare_models()
+
+
+def prepare_bare(url: str, codes: list[str]) -> None:
+    """The bare app's tables, filled with ``codes``."""
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(url)
+    bare_db.metadata.drop_all(engine)
+    bare_db.metadata.create_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.insert(BareTicket.__table__), [{"code": code} for code in codes])
+    engine.dispose()
 
 
 # --- databases ---------------------------------------------------------------------
@@ -150,7 +235,7 @@ def gunicorn(spec: ServerSpec) -> Iterator[int]:
                                stderr=subprocess.STDOUT)
     try:
         deadline = time.monotonic() + 60
-        while not _answers(port, "/ping" if "trivial" in spec.app else "/api/v1/openapi.json"):
+        while not _answers(port, READY_PATHS[spec.app.split(":")[1]]):
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"gunicorn did not start; see {log.name}")
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -212,12 +297,18 @@ class Result:
         )
 
 
-def _client_thread(port, job, start, out):
+def _client_thread(port, job, start, out, interval):
+    """Send the job's requests one after another on one connection; with ``interval``,
+    start one every ``interval`` seconds (a paced scanner) instead of back to back."""
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
     latencies, statuses, results = [], Counter(), Counter()
     start.wait()
     first = time.monotonic()
+    due = first
     for method, path, body, token in job:
+        if interval:
+            time.sleep(max(0.0, due - time.monotonic()))
+            due += interval
         headers = {"Authorization": f"Bearer {token}"} if token else {}
         data = None
         if body is not None:
@@ -243,10 +334,10 @@ def _client_thread(port, job, start, out):
     conn.close()
 
 
-def _client_process(port, jobs, barrier, queue):
+def _client_process(port, jobs, barrier, queue, interval):
     out: list = []
     start = threading.Barrier(len(jobs))
-    threads = [threading.Thread(target=_client_thread, args=(port, job, start, out))
+    threads = [threading.Thread(target=_client_thread, args=(port, job, start, out, interval))
                for job in jobs]
     for thread in threads:
         thread.start()
@@ -256,14 +347,17 @@ def _client_process(port, jobs, barrier, queue):
     queue.put(out)
 
 
-def run_load(port: int, jobs: list[list], processes: int) -> Result:
+def run_load(port: int, jobs: list[list], processes: int, interval: float = 0) -> Result:
     """Run one thread per job, spread over ``processes`` client processes (so that the
-    client is not one interpreter's GIL), all starting at the same moment."""
+    client is not one interpreter's GIL), all starting at the same moment; with
+    ``interval``, each thread sends one request every ``interval`` seconds."""
     context = multiprocessing.get_context("spawn")
     barrier, queue = context.Barrier(processes), context.Queue()
     shares = [jobs[i::processes] for i in range(processes)]
-    children = [context.Process(target=_client_process, args=(port, share, barrier, queue))
-                for share in shares]
+    children = [
+        context.Process(target=_client_process, args=(port, share, barrier, queue, interval))
+        for share in shares
+    ]
     for child in children:
         child.start()
     threads = [item for _ in children for item in queue.get(timeout=600)]

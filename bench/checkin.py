@@ -7,8 +7,13 @@ workers, each next to a trivial Flask endpoint served the same way in the same r
 
 The PostgreSQL database is WIPED (its public schema is dropped). Every scan is a real
 first check-in of a different confirmed registration (POST /api/v1/checkins with a door
-staff token) on an event taking place today. --profile N prints where the time of N
-scans goes (cProfile, in-process, SQLite).
+staff token) on an event taking place today. "bare FSA" is the issue's reference point:
+a bare Flask-SQLAlchemy endpoint doing one lookup, one insert and a commit, served the
+same way. The first check-in run sends scans back to back
+(20 closed loops: the capacity); the second paces each scanner at one scan every
+--interval seconds (40 scans a second at 20 doors) to show the latency a door sees at a
+realistic rhythm. --profile N prints where the time of N scans goes (cProfile,
+in-process, SQLite).
 """
 
 import argparse
@@ -25,6 +30,7 @@ from bench._server import (
     fresh_schema,
     gunicorn,
     load_average,
+    prepare_bare,
     run_load,
     split,
     sqlite_url,
@@ -86,24 +92,40 @@ def scan_jobs(event_id: int, codes: list[str], token: str, clients: int) -> list
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
     fresh_schema(url)
-    token, events = prepare(url, len(SPECS), args.scans)
+    token, events = prepare(url, len(SPECS), args.scans + args.paced)
     print(f"\n{label}  ({load_average()})")
     for (worker_class, threads), (event_id, codes) in zip(SPECS, events, strict=True):
-        trivial_spec = ServerSpec("bench._server:trivial_app()", worker_class, threads)
         env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
+        trivial_spec = ServerSpec("bench._server:trivial_app()", worker_class, threads)
+        bare_spec = ServerSpec("bench._server:bare_app()", worker_class, threads, env)
         app_spec = ServerSpec("bench._server:workshop_app()", worker_class, threads, env)
         with gunicorn(trivial_spec) as port:
             warm_up(port, "/ping")
             trivial = run_load(port, trivial_jobs(args.trivial, args.clients), args.processes)
+        bare_codes = [secrets.token_urlsafe(32) for _ in range(args.scans)]
+        prepare_bare(url, bare_codes)
+        with gunicorn(bare_spec) as port:
+            warm_up(port, "/ping")
+            bare = run_load(port, split([("POST", "/scan", {"code": c}, None)
+                                         for c in bare_codes], args.clients), args.processes)
+        flat, paced = codes[: args.scans], codes[args.scans :]
         with gunicorn(app_spec) as port:
             warm_up(port, "/api/v1/openapi.json")
-            result = run_load(port, scan_jobs(event_id, codes, token, args.clients),
+            result = run_load(port, scan_jobs(event_id, flat, token, args.clients),
                               args.processes)
-        assert dict(result.statuses) == {200: args.scans}, result.statuses
-        assert dict(result.results) == {"ok": args.scans}, result.results
-        print(f"  {app_spec.label():12} trivial  {trivial.summary()}")
-        print(f"  {app_spec.label():12} check-in {result.summary()}  "
-              f"ratio {result.rate / trivial.rate:.3f}x")
+            door = run_load(port, scan_jobs(event_id, paced, token, args.clients),
+                            args.processes, interval=args.interval)
+        for run, count in ((result, len(flat)), (door, len(paced))):
+            assert dict(run.statuses) == {200: count}, run.statuses
+            assert dict(run.results) == {"ok": count}, run.results
+        assert dict(bare.statuses) == {200: args.scans}, bare.statuses
+        name = app_spec.label()
+        print(f"  {name:12} trivial  {trivial.summary()}")
+        print(f"  {name:12} bare FSA {bare.summary()}  ratio {bare.rate / trivial.rate:.3f}x")
+        print(f"  {name:12} check-in {result.summary()}  "
+              f"ratio {result.rate / trivial.rate:.3f}x ({result.rate / bare.rate:.2f} of bare)")
+        print(f"  {name:12} paced    {door.summary()}  "
+              f"(each scanner one scan every {args.interval:g} s)")
 
 
 def profile(tmp: Path, count: int) -> None:
@@ -136,6 +158,10 @@ def main() -> None:
     parser.add_argument("--trivial", type=int, default=3000, help="trivial requests per run")
     parser.add_argument("--clients", type=int, default=20, help="concurrent scanners")
     parser.add_argument("--processes", type=int, default=4, help="client processes")
+    parser.add_argument("--paced", type=int, default=600,
+                        help="check-ins in the paced run (a door's real rhythm)")
+    parser.add_argument("--interval", type=float, default=0.5,
+                        help="seconds between two scans of one scanner in the paced run")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="only profile N scans in-process and print the top")
     args = parser.parse_args()

@@ -440,3 +440,22 @@ class TestUnknownCodeLimit:
             response = client.post("/api/v1/checkins", json={"code": "x", "event_id": event.id},
                                    headers=bearer(actors["participant"]))
             assert response.status_code == 403
+
+
+def test_openapi_describes_what_the_checkin_endpoints_answer(client, bearer, event, owner,
+                                                              register, person):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    reg = register(event, person()).registration
+    answer = scan(client, bearer(owner), event.id, reg.check_in_code)
+    assert set(schemas["ScanResult"]["properties"]) == set(answer)
+    assert set(schemas["ScanResult"]["required"]) == set(answer)
+    assert set(schemas["DoorRegistration"]["properties"]) == set(answer["registration"])
+    assert set(schemas["ScanResult"]["properties"]["result"]["enum"]) == {
+        "ok", "already_checked_in", "wrong_event", "cancelled", "not_confirmed",
+        "not_event_day", "not_found"}
+    report = client.get(f"/api/v1/events/{event.id}/attendance",
+                        headers=bearer(owner)).get_json()
+    attendance = schemas["Attendance"]
+    assert set(attendance["properties"]) == set(attendance["required"]) == set(report)
+    unit_row = attendance["properties"]["units"]["items"]
+    assert set(unit_row["properties"]) == set(report["units"][0])

@@ -511,3 +511,20 @@ class TestRateLimits:
             headers=bearer(actors["other_organizer"]),
         )
         assert other.status_code == 200
+
+
+def test_openapi_describes_what_the_registration_endpoints_answer(client, auth, event):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    created = post(client, auth, event.id, body_for(1))
+    assert set(schemas["Registration"]["properties"]) == set(created)
+    assert set(schemas["Registration"]["required"]) == set(created)
+    assert set(schemas["RegistrationInput"]["properties"]) == set(body_for(1)) | {
+        "phone", "nip", "position", "unit_id", "role"}
+    cancelled = client.post(f"/api/v1/registrations/{created['id']}/cancel",
+                            headers=auth).get_json()
+    assert set(schemas["CancelResult"]["properties"]) == set(cancelled)
+    post(client, auth, event.id, body_for(2))
+    duplicate = post(client, auth, event.id, body_for(2), status=409)
+    conflict = schemas["RegistrationConflict"]["allOf"][1]["properties"]
+    assert duplicate["error"] in conflict["error"]["enum"]
+    assert set(duplicate) == {"error", "message", "existing_id"}

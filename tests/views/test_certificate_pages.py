@@ -147,6 +147,26 @@ def test_settings_page_shows_example_number_and_saves(app, client, login, certif
     assert "893/001/BAPPEDA/2030" in page
 
 
+def test_first_settings_start_from_the_event(app, client, login, make_event, make_user,
+                                            make_unit, person, register):
+    certified = make_certified(app, make_event, make_user, make_unit, person, register,
+                               settings=False)
+    login(certified.owner)
+    html = client.get(base(certified) + "/settings").get_data(as_text=True)
+    assert 'value="SERT"' in html and 'value="BAPPEDA"' in html  # the unit's short name
+    assert 'value="2030-01-14"' in html  # signed on the last day by default
+    assert "Sertifikat belum diaktifkan" in client.get(base(certified)).get_data(as_text=True)
+    assert "CONTOH" in pdf_text(client.get(base(certified) + "/preview.pdf").data)
+    assert client.post(base(certified) + "/settings", data=VALID_SETTINGS).status_code == 302
+    saved = stored_settings(app, certified.event.id)
+    assert saved.enabled and saved.hours == 16 and saved.next_sequence == 1
+    with app.app_context():
+        from workshop.models import AuditLog
+
+        assert db.session.scalar(sa.select(AuditLog.action).where(
+            AuditLog.action == "certificate.settings")) == "certificate.settings"
+
+
 @pytest.mark.parametrize(("changes", "field", "message"), [
     ({"number_format": "{prefix}/{year}"}, "number_format", "Format nomor harus memuat {seq}."),
     ({"number_format": "{seq}/{secret}"}, "number_format", "Gunakan hanya {seq}"),

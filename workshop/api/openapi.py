@@ -305,7 +305,7 @@ PATHS: dict[str, dict] = {
                         }
                     },
                 ),
-                **errors(400, 401, 403, 422, 500),
+                **errors(400, 401, 403, 422, 429, 500),
             },
         },
     },
@@ -328,7 +328,7 @@ PATHS: dict[str, dict] = {
             "requestBody": body(ref("EventInput")),
             "responses": {
                 "200": ok("Kegiatan setelah diubah.", ref("Event")),
-                **errors(400, 401, 403, 404, 409, 422, 500),
+                **errors(400, 401, 403, 404, 409, 422, 429, 500),
             },
         },
     },
