@@ -106,3 +106,25 @@ def test_parallel_registrations_never_overbook(app, live_server, make_user, make
                                            "cancelled": 10}
     assert all(status_of[reg_id] == "confirmed" for reg_id in promoted)
     assert all(status_of[r.id] == "cancelled" for r in leaving)
+
+
+def test_the_same_person_registering_twenty_times_at_once_is_one_registration(
+    app, live_server, make_user, make_event, token_for
+):
+    """A form sent again and again (double clicks, retries): one registration, nineteen
+    "duplicate_registration" answers naming it, and no server error."""
+    organizer = make_user(Role.ORGANIZER)
+    event = make_event(owner=organizer, capacity=CAPACITY)
+    token = token_for(organizer)
+    same = body(1, None)
+
+    answers = fire(live_server.port,
+                   [("POST", f"/api/v1/events/{event.id}/registrations", same, token)] * 20,
+                   THREADS)
+
+    assert Counter(a.status for a in answers) == {201: 1, 409: 19}, live_server.log_tail()
+    [created] = [a.body for a in answers if a.status == 201]
+    refused = [a.body for a in answers if a.status == 409]
+    assert {r["error"] for r in refused} == {"duplicate_registration"}
+    assert {r["existing_id"] for r in refused} == {created["id"]}
+    assert [r.id for r in load(app, event.id)] == [created["id"]]

@@ -105,7 +105,7 @@ def test_english_fixed_text():
                      role="speaker")
     text = pdf_text(render_certificate_pdf(data))
     for expected in ("CERTIFICATE", "Number: 001/SERT/BAPPEDA/III/2018", "is awarded to",
-                     "as Speaker", "for having attended", "Thursday, 8 March 2018",
+                     "as a Speaker", "for having attended", "Thursday, 8 March 2018",
                      "16 (sixteen) lesson hours (JP)", "Muara Enim, 9 March 2018",
                      "Scan to verify authenticity"):
         assert expected in text.replace("C E R T I F I C A T E", "CERTIFICATE"), expected

@@ -79,7 +79,7 @@ LABELS = {
     },
     "en": {
         "title": "CERTIFICATE", "number": "Number", "given_to": "is awarded to",
-        "as": "as", "attended": "for having attended", "organized_by": "organized by",
+        "as": "as a", "attended": "for having attended", "organized_by": "organized by",
         "on": "on", "at": "at", "for": "for",
         "hours": "lesson hours (JP)", "scan": "Scan to verify authenticity",
         "code": "Verification code", "sample": "SAMPLE",
