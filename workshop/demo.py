@@ -434,4 +434,27 @@ def load_demo(today: date | None = None) -> str:
     regs += load_speakers(reference)
     db.session.commit()
     checkins = load_attendance(reference, staff)
-    return f"{units} units, {events} events, {regs} registrations, {checkins} check-ins added"
+    db.session.commit()
+    certs = load_certificates(reference, users["organisasi@example.com"])
+    return (f"{units} units, {events} events, {regs} registrations, {checkins} check-ins, "
+            f"{certs} certificates added")
+
+
+def load_certificates(event: Event, organizer: User) -> int:
+    """The reference workshop's certificate settings, and certificates for who attended."""
+    from workshop.models import CertificateSettings
+    from workshop.services import certificates
+
+    if db.session.scalar(db.select(CertificateSettings.id).where(
+            CertificateSettings.event_id == event.id)) is None:
+        db.session.add(CertificateSettings(
+            event_id=event.id, enabled=True, number_prefix="SERT", number_unit="BAPPEDA",
+            hours=16, sign_place="Muara Enim", sign_date=date(2018, 3, 9),
+            signatory_name="Ir. H. Abdul Najib, MM",
+            signatory_title="Kepala Bappeda Kabupaten Muara Enim",
+            signatory_rank="Pembina Utama Muda (IV/c)", signatory_nip=demo_nip(45, "1"),
+            language="id"))
+        db.session.commit()
+    result = certificates.issue_certificates(event.id, actor=organizer,
+                                             now=wib(date(2018, 3, 9), 16))
+    return len(result.issued)

@@ -38,7 +38,7 @@ from workshop.services.identity import (
     nip_digits,
     normalise_phone,
 )
-from workshop.services.locking import run_locked
+from workshop.services.locking import run_in_write_transaction, run_locked
 from workshop.services.users import normalise_email
 from workshop.timeutil import to_wib
 
@@ -526,13 +526,21 @@ def register(
 
 
 def _send_manage_link(registration_id: int) -> None:
-    """Queue, commit and deliver the manage-link mail for a registration."""
-    reg = db.session.get(Registration, registration_id)
-    if reg is None:
-        return
-    queued = mail.queue_registration_mail(reg, "registration.manage_link")
-    db.session.commit()
-    mail.deliver([queued.id])
+    """Queue, commit and deliver the manage-link mail for a registration.
+
+    Queued in a write transaction of its own: on SQLite a transaction that reads and then
+    writes fails at once ("database is locked") when another process wrote in between,
+    which a form sent twice at the same moment makes likely."""
+
+    def work() -> int | None:
+        reg = db.session.get(Registration, registration_id)
+        if reg is None:
+            return None
+        return mail.queue_registration_mail(reg, "registration.manage_link").id
+
+    queued_id = run_in_write_transaction(work)
+    if queued_id is not None:
+        mail.deliver([queued_id])
 
 
 def cancel(registration_id: int, *, now: datetime, actor: User | None = None) -> Outcome:
