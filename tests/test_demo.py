@@ -93,3 +93,19 @@ def test_demo_has_events_today_and_in_the_future_and_users_for_each_role(app):
         now = datetime.combine(TODAY, datetime.min.time(), tzinfo=WIB).replace(hour=9)
         assert today_event.starts_at <= now.astimezone(UTC) < today_event.ends_at
         assert today_event.registration_opens_at < now < today_event.ends_at + timedelta(0)
+
+
+def test_reference_workshop_has_attendance_and_certificates(app):
+    from workshop.models import Certificate, Checkin
+
+    with app.app_context():
+        load_demo(today=TODAY)
+        db.session.commit()
+        event = db.session.scalar(sa.select(Event).where(Event.title == "Workshop Inovasi Pelayanan Publik"))
+        assert db.session.scalar(sa.select(sa.func.count(Checkin.id))
+                                 .where(Checkin.event_id == event.id)) > 20
+        numbers = db.session.scalars(sa.select(Certificate.number)
+                                     .where(Certificate.event_id == event.id)
+                                     .order_by(Certificate.sequence)).all()
+        assert numbers[0] == "001/SERT/BAPPEDA/III/2018"
+        assert len(numbers) >= 10
