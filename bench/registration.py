@@ -77,16 +77,17 @@ def registration_jobs(event_id: int, token: str, total: int, clients: int, tag: 
 
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
+    """The trivial endpoint before and after the three variants; ratios against the mean
+    of its two runs (the machine's load may drift during a run)."""
     variants = ["full", "no attachments", "mail queued"]
     fresh_schema(url)
     token, events = prepare(url, variants)
     print(f"\n{label}  ({load_average()})")
-    trivial = []
-    spec = ServerSpec("bench._server:trivial_app()")
-    with gunicorn(spec) as port:
+    trivial_spec = ServerSpec("bench._server:trivial_app()")
+    trivial, results = [], {}
+    with gunicorn(trivial_spec) as port:
         warm_up(port, "/ping")
         trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
-    print(f"  trivial endpoint      {trivial[0].summary()}")
     for variant in variants:
         env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail"),
                "BENCH_MAIL_ATTACHMENTS": "0" if variant == "no attachments" else "1",
@@ -95,14 +96,17 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
             warm_up(port, "/api/v1/openapi.json")
             jobs = registration_jobs(events[variant], token, args.requests, args.clients,
                                      variant.replace(" ", "-"))
-            result = run_load(port, jobs, args.processes)
-        assert dict(result.statuses) == {201: args.requests}, result.statuses
-        ratio = result.rate / trivial[0].rate
-        print(f"  register ({variant:14}) {result.summary()}  ratio {ratio:.3f}x")
-    with gunicorn(spec) as port:
+            results[variant] = run_load(port, jobs, args.processes)
+        assert dict(results[variant].statuses) == {201: args.requests}, results[variant].statuses
+    with gunicorn(trivial_spec) as port:
         warm_up(port, "/ping")
         trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
-    print(f"  trivial endpoint again{trivial[1].summary()}")
+    baseline = (trivial[0].rate + trivial[1].rate) / 2
+    print(f"  trivial endpoint        {trivial[0].summary()}")
+    print(f"  trivial endpoint again  {trivial[1].summary()}")
+    for variant, result in results.items():
+        print(f"  register ({variant:14}) {result.summary()}  "
+              f"ratio {result.rate / baseline:.3f}x")
 
 
 def profile(tmp: Path, count: int) -> None:
