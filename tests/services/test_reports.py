@@ -5,6 +5,7 @@ the SVG charts."""
 import csv
 import io
 import re
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -227,6 +228,41 @@ def test_pdf_embeds_its_fonts():
                 fonts.add(("/FontFile2" in descriptor.get_object(), str(font["/BaseFont"])))
     assert fonts and all(embedded for embedded, _ in fonts)
 
+
+
+LONG_NAME = ("Prof. Dr. Ir. Raden Mas Bagus Hadikusumo Wiryoatmojo Suryaningrat "
+             "Kusumawardhana, S.T., M.T., M.Sc., Ph.D.")
+LONG_UNIT = "Dinas Pemberdayaan Masyarakat dan Desa, Kependudukan dan Pencatatan Sipil"
+HEADERS = ("No", "Nama", "NIP", "Jabatan", "Unit Kerja/Instansi", "Tanda Tangan")
+
+
+def marks_of(text: str) -> list[int]:
+    return [int(m) for m in re.findall(r"(\d+)\. \.{6,}", text)]
+
+
+def test_long_texts_wrap_whole_and_the_last_rows_keep_their_header():
+    sheet = sheet_of(24)
+    sheet.lines[4] = replace(sheet.lines[4], name=LONG_NAME, affiliation=LONG_UNIT)
+    pages = [p.extract_text() for p in PdfReader(io.BytesIO(render_attendance_pdf(sheet))).pages]
+    flat = " ".join(" ".join(pages).split())
+    assert LONG_NAME in flat and LONG_UNIT in flat  # wrapped over several lines, never cut
+    assert max(len(line) for line in pages[0].splitlines()) < len(LONG_NAME)
+    assert sorted(marks_of(flat)) == list(range(1, 25))
+    # The signature does not fit under row 24: the last two rows go with it, headed.
+    assert marks_of(pages[-1]) == [23, 24]
+    assert all(header in pages[-1] for header in HEADERS)
+    assert "Ahmad Fauzi, S.Sos." in pages[-1]
+    assert f"Halaman {len(pages)} dari {len(pages)}" in pages[-1]
+
+
+def test_empty_list_has_its_header_a_note_and_the_signature():
+    pages = [p.extract_text() for p in
+             PdfReader(io.BytesIO(render_attendance_pdf(sheet_of(0)))).pages]
+    assert len(pages) == 1
+    assert all(header in pages[0] for header in HEADERS)
+    assert "Belum ada peserta yang hadir." in pages[0]
+    assert "Ahmad Fauzi, S.Sos." in pages[0] and "Halaman 1 dari 1" in pages[0]
+    assert marks_of(pages[0]) == []
 
 # --- JP recap and the per-unit report ---------------------------------------------------------
 

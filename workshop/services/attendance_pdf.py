@@ -4,7 +4,8 @@ report and the financial accountability file (SPJ), and a person's JP recap.
 Renderers take plain, already formatted values and return bytes (reportlab platypus);
 they know nothing of Flask or the database. Text is laid out with the embedded DejaVu
 fonts, so any name prints. Every page carries "Halaman X dari Y" (a two-pass canvas)
-and long tables repeat their header row on each page.
+and long tables repeat their header row on each page. The daftar hadir's rows are drawn
+by ``attendance_rows`` (thousands of rows in well under a second).
 """
 
 import io
@@ -20,7 +21,6 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
-    Flowable,
     KeepTogether,
     LongTable,
     Paragraph,
@@ -30,10 +30,19 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from workshop.services.attendance_rows import (
+    CENTER,
+    GRID,
+    HEADER_BG,
+    LEFT,
+    RIGHT,
+    Layout,
+    ListRows,
+    Row,
+    wrap_lines,
+)
 from workshop.services.pdf import SANS, SANS_BOLD, register_fonts
 
-GRID = colors.Color(0.2, 0.2, 0.2)
-HEADER_BG = colors.Color(0.88, 0.88, 0.88)
 BODY_SIZE, BODY_LEADING = 8.5, 10.5
 
 
@@ -187,28 +196,12 @@ def _signature_block(sig: Signature, styles) -> list:
 
 # --- the daftar hadir ----------------------------------------------------------------------
 
-
-class _SpanningLabel(Flowable):
-    """Bold text centred over ``width`` from the cell's left edge, i.e. over this cell and
-    its neighbour: the header of the two-halved signature column. (A table SPAN would do,
-    but reportlab recomputes spans over the whole table on every page split: 6x slower.)"""
-
-    def __init__(self, text: str, width: float, size: float = BODY_SIZE):
-        super().__init__()
-        self.text, self.span_width, self.size = text, width, size
-
-    def wrap(self, avail_width, avail_height):
-        return avail_width, self.size * 1.2
-
-    def draw(self):
-        self.canv.setFont(SANS_BOLD, self.size)
-        self.canv.drawCentredString(self.span_width / 2, self.size * 0.25, self.text)
-
-
 # Column widths on A4 landscape within 15 mm margins (267 mm): the signature column is
 # two halves, as on paper lists: odd rows sign on the left, even rows on the right.
 COLUMNS_MM = (11, 54, 41, 44, 47, 14, 28, 28)
+ALIGN = (RIGHT, LEFT, LEFT, LEFT, LEFT, CENTER, LEFT, LEFT)
 CELL_PADDING, ROW_MIN = 4, 9 * mm
+KEEP_WITH_SIGNATURE = 2  # rows that never leave the signature block alone on a page
 
 
 def render_attendance_pdf(sheet: AttendanceSheet) -> bytes:
@@ -228,109 +221,56 @@ def render_attendance_pdf(sheet: AttendanceSheet) -> bytes:
     story.append(_info_table([(labels["event"], sheet.event_title), (labels["day"], sheet.day_text),
                               (labels["venue"], sheet.venue)], width, styles))
     story.append(Spacer(1, 4 * mm))
-    story += _attendance_tables(sheet, _signature_block(sheet.signature, styles),
-                                _p(labels["none"], styles["small"]))
+    story += _attendance_list(sheet, _signature_block(sheet.signature, styles),
+                              _p(labels["none"], styles["small"]))
     running = f"{labels['title'].title()} · {sheet.event_title} · {sheet.day_text}"
     doc.build(story, canvasmaker=partial(_NumberedCanvas, page_text=labels["page"],
                                          running=running))
     return out.getvalue()
 
 
-class _HeaderAtTop(Flowable):
-    """The table's header row, drawn only when it lands at the top of a page: it heads the
-    last rows when they move to a new page with the signature block, and disappears when
-    they follow the rest of the table on the same page."""
-
-    def __init__(self, header: Table):
-        super().__init__()
-        self.header, self._show = header, False
-        self.hAlign = header.hAlign  # placed exactly like the table above it
-
-    def wrap(self, avail_width, avail_height):
-        template = getattr(getattr(self, "canv", None), "_doctemplate", None)
-        frame = getattr(template, "frame", None)
-        self._show = bool(getattr(frame, "_atTop", False))
-        return self.header.wrap(avail_width, avail_height) if self._show else (0, 0)
-
-    def draw(self):
-        if self._show:
-            self.header.drawOn(self.canv, 0, 0)
+def _list_layout(labels: dict) -> Layout:
+    widths = tuple(w * mm for w in COLUMNS_MM)
+    text_width = [w - 2 * CELL_PADDING for w in widths]
+    wrapped = [wrap_lines(labels[key], text_width[i], SANS_BOLD, BODY_SIZE) for i, key in
+               enumerate(("no", "name", "nip", "position", "unit", "time"))]
+    return Layout(
+        widths=widths, align=ALIGN,
+        # the signature's label spans both halves of its column
+        header=(*wrapped, (labels["signature"],), ("",)), spans=((6, 7),),
+        unruled=frozenset({7}), font=SANS, bold=SANS_BOLD, size=BODY_SIZE,
+        leading=BODY_LEADING, padding=CELL_PADDING, header_padding=3)
 
 
-# Lines of the list: every cell ruled, except between the two halves of the signature column.
-BODY_STYLE = [
-    ("FONTNAME", (0, 0), (-1, -1), SANS),
-    ("FONTSIZE", (0, 0), (-1, -1), BODY_SIZE),
-    ("LEADING", (0, 0), (-1, -1), BODY_LEADING),
-    ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-    ("ALIGN", (0, 0), (0, -1), "RIGHT"),
-    ("ALIGN", (5, 0), (5, -1), "CENTER"),
-    ("TOPPADDING", (0, 0), (-1, -1), CELL_PADDING),
-    ("BOTTOMPADDING", (0, 0), (-1, -1), CELL_PADDING),
-    ("LEFTPADDING", (0, 0), (-1, -1), 4),
-    ("RIGHTPADDING", (0, 0), (-1, -1), 4),
-    ("GRID", (0, 0), (5, -1), 0.5, GRID),
-    ("BOX", (6, 0), (7, -1), 0.5, GRID),
-    ("LINEBELOW", (6, 0), (7, -1), 0.5, GRID),
-]
-HEADER_STYLE = [
-    ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
-    ("FONTSIZE", (0, 0), (-1, 0), BODY_SIZE),
-    ("LEADING", (0, 0), (-1, 0), BODY_LEADING),
-    ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
-    ("ALIGN", (0, 0), (-1, 0), "CENTER"),
-    ("VALIGN", (0, 0), (-1, 0), "MIDDLE"),
-    ("TOPPADDING", (0, 0), (-1, 0), 3),
-    ("BOTTOMPADDING", (0, 0), (-1, 0), 3),
-]
-KEEP_WITH_SIGNATURE = 2  # rows that never leave the signature block alone on a page
-
-
-def _attendance_tables(sheet: AttendanceSheet, signature, empty_note) -> list:
-    """The list as flowables: a long table whose header repeats on every page, then its
-    last rows kept on one page with the signature block."""
-    labels = sheet.labels
-    widths = [w * mm for w in COLUMNS_MM]
-    text_widths = [w - 8 for w in widths]  # minus the cell padding
-    header = [labels["no"], labels["name"], labels["nip"], labels["position"],
-              _wrap(labels["unit"], text_widths[4], SANS_BOLD),
-              _wrap(labels["time"], text_widths[5], SANS_BOLD),
-              _SpanningLabel(labels["signature"], widths[6] + widths[7] - 8), ""]
-    rows, heights = [], []
-    for n, line in enumerate(sheet.lines, start=1):
-        mark = f"{n}. " + "." * 12
-        cells = [_wrap(line.name, text_widths[1]), _wrap(line.nip, text_widths[2]),
-                 _wrap(line.position, text_widths[3]), _wrap(line.affiliation, text_widths[4])]
-        rows.append([str(n), *cells, line.time_text, mark if n % 2 else "",
-                     "" if n % 2 else mark])
-        lines = max(cell.count("\n") + 1 for cell in cells)
+def _list_rows(lines: list[AttendanceLine], layout: Layout) -> list[Row]:
+    """One row per person, every text wrapped to its column (never cut): odd rows sign on
+    the left half of the signature column, even rows on the right."""
+    text_width = [w - 2 * CELL_PADDING for w in layout.widths]
+    cache: dict = {}
+    rows = []
+    for n, line in enumerate(lines, start=1):
+        cells = [wrap_lines(text, text_width[i], SANS, BODY_SIZE, cache) for i, text in
+                 enumerate((line.name, line.nip, line.position, line.affiliation), start=1)]
+        mark = (f"{n}. " + "." * 12,)
         # Room to sign: at least 9 mm a row, more when a cell wraps.
-        heights.append(max(lines * BODY_LEADING + 2 * CELL_PADDING, ROW_MIN))
+        height = max(max(len(c) for c in cells) * BODY_LEADING + 2 * CELL_PADDING, ROW_MIN)
+        rows.append(Row(height, ((str(n),), *cells, (line.time_text,) if line.time_text else (),
+                                 mark if n % 2 else (), () if n % 2 else mark)))
+    return rows
 
-    def table(body_rows, body_heights, *, with_header: bool, long: bool = False):
-        cls = LongTable if long else Table
-        data = [header, *body_rows] if with_header else body_rows
-        row_heights = [None, *body_heights] if with_header else body_heights
-        shift = 1 if with_header else 0
-        style = [(cmd, (a[0], a[1] + shift), (b[0], b[1]), *rest)
-                 for cmd, a, b, *rest in BODY_STYLE] if body_rows else []
-        if with_header:
-            style += [("GRID", (0, 0), (5, 0), 0.5, GRID), ("BOX", (6, 0), (7, 0), 0.5, GRID),
-                      *HEADER_STYLE]
-        result = cls(data, colWidths=widths, rowHeights=row_heights,
-                     repeatRows=1 if with_header else 0)
-        result.setStyle(TableStyle(style))
-        return result
 
+def _attendance_list(sheet: AttendanceSheet, signature, empty_note) -> list:
+    """The list as flowables: the rows with their header repeated on every page, then the
+    last rows kept on one page with the signature block."""
+    layout = _list_layout(sheet.labels)
+    rows = _list_rows(sheet.lines, layout)
     if not rows:
-        return [table([], [], with_header=True), Spacer(1, 3 * mm), empty_note,
-                KeepTogether(signature)]
+        return [ListRows(layout, []), Spacer(1, 3 * mm), empty_note, KeepTogether(signature)]
     cut = max(len(rows) - KEEP_WITH_SIGNATURE, 0)
-    story = [table(rows[:cut], heights[:cut], with_header=True, long=True)] if cut else []
-    tail = [_HeaderAtTop(table([], [], with_header=True))] if cut else []
-    tail.append(table(rows[cut:], heights[cut:], with_header=not cut))
+    story = [ListRows(layout, rows[:cut])] if cut else []
+    tail = ListRows(layout, rows[cut:], header=None if cut else True)
     # (KeepTogether measures its content: a nested KeepTogether would always break the page.)
-    return [*story, KeepTogether([*tail, *signature])]
+    return [*story, KeepTogether([tail, *signature])]
 
 
 # --- the JP recap --------------------------------------------------------------------------
