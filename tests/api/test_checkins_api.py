@@ -376,7 +376,9 @@ def test_attendance_per_day_and_unit(app, client, bearer, make_event, owner, mak
 
     body = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
 
-    assert body == {
+    # The keys the endpoint has always answered, unchanged (arrivals and the dashboard's
+    # per-unit numbers came later: see the next test).
+    assert legacy_attendance(body) == {
         "event_id": event.id,
         "confirmed": 4,
         "checked_in": 4,
@@ -398,11 +400,62 @@ def test_attendance_per_day_and_unit(app, client, bearer, make_event, owner, mak
     }
     event_body = client.get(f"/api/v1/events/{event.id}").get_json()
     assert (event_body["confirmed"], event_body["checked_in"]) == (4, 4)
+    assert body["counts"] == {"confirmed": 4, "waitlisted": 0, "cancelled": 1}
+
+
+def legacy_attendance(body: dict) -> dict:
+    """The attendance answer as it was before arrivals and per-unit rates were added."""
+    return {
+        "event_id": body["event_id"], "confirmed": body["confirmed"],
+        "checked_in": body["checked_in"],
+        "days": [{k: d[k] for k in ("date", "checked_in")} for d in body["days"]],
+        "units": [{k: u[k] for k in ("unit_id", "unit", "unit_name", "confirmed", "days")}
+                  for u in body["units"]],
+    }
+
+
+def test_attendance_has_the_dashboards_arrivals_and_unit_rates(
+        app, client, bearer, make_event, owner, make_unit, register, person):
+    event = make_event(owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16),
+                       unit_quota=3)
+    bappeda = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
+    regs = [register(event, person(unit=bappeda)).registration for _ in range(3)]
+    guest = register(event, person()).registration
+    # Day one 09.00, 09.02 and 09.13 WIB; day two 08.00 WIB.
+    for reg, later in ((regs[0], 0), (regs[1], 2), (guest, 13), (regs[0], 23 * 60)):
+        app.config["FIXED_NOW"] = FIXED_NOW + timedelta(minutes=later)
+        assert scan(client, bearer(owner), event.id, reg.check_in_code)["result"] == "ok"
+
+    body = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
+
+    assert [d["arrivals"] for d in body["days"]] == [
+        [{"at": "2030-01-15T09:00:00+07:00", "checked_in": 2},
+         {"at": "2030-01-15T09:05:00+07:00", "checked_in": 0},
+         {"at": "2030-01-15T09:10:00+07:00", "checked_in": 1}],
+        [{"at": "2030-01-16T08:00:00+07:00", "checked_in": 1}],
+    ]
+    for day in body["days"]:
+        assert sum(a["checked_in"] for a in day["arrivals"]) == day["checked_in"]
+    per_unit = [{k: u[k] for k in ("unit_id", "confirmed", "registered", "attended", "quota",
+                                   "rate")} for u in body["units"]]
+    assert per_unit == [
+        {"unit_id": bappeda.id, "confirmed": 3, "registered": 3, "attended": 2, "quota": 3,
+         "rate": 0.6667},
+        {"unit_id": None, "confirmed": 1, "registered": 1, "attended": 1, "quota": None,
+         "rate": 1.0},
+    ]
+    assert [u["days"] for u in body["units"]] == [
+        [{"date": DAY_ONE, "checked_in": 2}, {"date": DAY_TWO, "checked_in": 1}],
+        [{"date": DAY_ONE, "checked_in": 1}, {"date": DAY_TWO, "checked_in": 0}],
+    ]
+    assert (body["confirmed"], body["checked_in"]) == (4, 3)
+    assert body["counts"] == {"confirmed": 4, "waitlisted": 0, "cancelled": 0}
 
 
 def test_attendance_of_an_empty_event_lists_every_day(client, bearer, event, owner):
     body = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
-    assert body["days"] == [{"date": DAY_ONE, "checked_in": 0}, {"date": DAY_TWO, "checked_in": 0}]
+    assert body["days"] == [{"date": DAY_ONE, "checked_in": 0, "arrivals": []},
+                            {"date": DAY_TWO, "checked_in": 0, "arrivals": []}]
     assert (body["confirmed"], body["checked_in"], body["units"]) == (0, 0, [])
 
 
@@ -458,4 +511,9 @@ def test_openapi_describes_what_the_checkin_endpoints_answer(client, bearer, eve
     attendance = schemas["Attendance"]
     assert set(attendance["properties"]) == set(attendance["required"]) == set(report)
     unit_row = attendance["properties"]["units"]["items"]
-    assert set(unit_row["properties"]) == set(report["units"][0])
+    assert set(unit_row["properties"]) == set(unit_row["required"]) == set(report["units"][0])
+    day = attendance["properties"]["days"]["items"]
+    assert set(day["properties"]) == set(day["required"]) == set(report["days"][0])
+    arrival = day["properties"]["arrivals"]["items"]
+    assert set(arrival["properties"]) == set(report["days"][0]["arrivals"][0])
+    assert set(attendance["properties"]["counts"]["properties"]) == set(report["counts"])

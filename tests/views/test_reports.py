@@ -62,6 +62,10 @@ CHECKINS = [
     {"siti": "07:35", "kiki": "07:36", "plus": "09:02"},
 ]
 
+# Check-ins of the first day per 5 minutes (WIB), every bin from the first to the last.
+FIRST_DAY_ARRIVALS = {"07:40": 2, "07:45": 1, "07:50": 1, "07:55": 1, "08:00": 2, "08:05": 0,
+                      "08:10": 1, "08:15": 0, "08:20": 0, "08:25": 0, "08:30": 1}
+
 # What every output must say.
 EXPECTED = {
     "counts": {"confirmed": 11, "waitlisted": 1, "cancelled": 2},
@@ -168,9 +172,7 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     assert [unit_key(scenario, i) for i in data["units_without_attendance"]] == \
         EXPECTED["without_attendance"]
     arrivals = {a["at"][11:16]: a["checked_in"] for a in data["days"][0]["arrivals"]}
-    assert arrivals == {"07:40": 2, "07:45": 1, "07:50": 1, "07:55": 1, "08:00": 2,
-                        "08:05": 0, "08:10": 1, "08:15": 0, "08:20": 0, "08:25": 0,
-                        "08:30": 1}
+    assert arrivals == FIRST_DAY_ARRIVALS
     assert "<svg" in data["fragments"]["arrivals"]
 
     # ... and the page itself.
@@ -252,6 +254,38 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     assert siti_row[columns[0]] == "2030-01-08 07:41"
     csv_names = {r[header.index("Nama")] for r in body}
     assert csv_names == by_name  # the same neutralised names as the XLSX
+
+    # The JSON API's attendance (door staff and integrations, with a token).
+    api = client.get(f"/api/v1/events/{event_id}/attendance",
+                     headers=bearer_of(app, scenario.users["assigned_staff"])).get_json()
+    assert {k: api["counts"][k] for k in EXPECTED["counts"]} == EXPECTED["counts"]
+    assert api["confirmed"] == EXPECTED["counts"]["confirmed"]
+    assert api["checked_in"] == EXPECTED["attended"]
+    assert [d["date"] for d in api["days"]] == [d.isoformat() for d in DAYS]
+    assert [d["checked_in"] for d in api["days"]] == EXPECTED["per_day"]
+    assert [sum(a["checked_in"] for a in d["arrivals"]) for d in api["days"]] == \
+        EXPECTED["per_day"]
+    assert {a["at"][11:16]: a["checked_in"] for a in api["days"][0]["arrivals"]} == \
+        FIRST_DAY_ARRIVALS
+    assert {unit_key(scenario, u["unit_id"]): (u["registered"], u["attended"],
+                                               [d["checked_in"] for d in u["days"]])
+            for u in api["units"]} == EXPECTED["units"]
+    assert all(u["confirmed"] == u["registered"] for u in api["units"])
+    # ... and every arrival, quota and rate exactly as the dashboard has them.
+    assert api["days"] == [{k: d[k] for k in ("date", "checked_in", "arrivals")}
+                           for d in data["days"]]
+    assert [(u["unit_id"], u["quota"], u["rate"]) for u in api["units"]] == \
+        [(u["unit_id"], u["quota"], u["rate"]) for u in data["units"]]
+
+
+def bearer_of(app, user: User) -> dict:
+    """An Authorization header with a new API token of ``user``."""
+    from workshop.services.users import issue_token
+
+    with app.app_context():
+        token = issue_token(db.session.get(User, user.id))
+        db.session.commit()
+    return {"Authorization": f"Bearer {token}"}
 
 
 def test_exports_are_audited(app, client, login, scenario):
@@ -616,14 +650,17 @@ def test_query_count_does_not_grow_with_registrations(app, client, login, make_u
     paths = ["/organizer/events/{id}/dashboard", "/organizer/events/{id}/dashboard.json",
              "/organizer/events/{id}/export.xlsx", "/organizer/events/{id}/export.csv",
              "/organizer/events/{id}/attendance.pdf?day=2030-01-09"]
+    paths.append("/api/v1/events/{id}/attendance")
+    api = bearer_of(app, owner)
     with app.app_context():
         engine = db.engine
     for path in paths:
-        client.get(path.format(id=small))  # warm up whatever a first request loads
+        headers = api if path.startswith("/api/") else {}
+        client.get(path.format(id=small), headers=headers)  # warm up what a first request loads
         counts = {}
         for event_id in (small, large):
             with QueryCounter(engine) as counter:
-                response = client.get(path.format(id=event_id))
+                response = client.get(path.format(id=event_id), headers=headers)
             assert response.status_code == 200
             counts[event_id] = counter.count
         assert counts[small] == counts[large], (path, counts)
@@ -631,3 +668,6 @@ def test_query_count_does_not_grow_with_registrations(app, client, login, make_u
     data = client.get(f"/organizer/events/{large}/dashboard.json").get_json()
     assert data["counts"]["confirmed"] == 2000
     assert [d["checked_in"] for d in data["days"]] == [1600, 1600, 1600]
+    body = client.get(f"/api/v1/events/{large}/attendance", headers=api).get_json()
+    assert [d["checked_in"] for d in body["days"]] == [1600, 1600, 1600]
+    assert sum(u["registered"] for u in body["units"]) == body["confirmed"] == 2000

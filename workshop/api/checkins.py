@@ -20,7 +20,7 @@ from workshop.api.auth import (
 )
 from workshop.extensions import limiter
 from workshop.models import Checkin, CheckinMethod, Event, User, db
-from workshop.services import checkin, events
+from workshop.services import checkin, events, reports
 from workshop.services.checkin import Scan, ScanResult
 
 
@@ -133,24 +133,10 @@ def delete_checkin(checkin_id: int):
 @token_required()
 @organizer_rate_limit
 def event_attendance(event_id: int):
-    """Per-day totals and per-unit rows for every event day (organizer, admin, door staff)."""
+    """The dashboard's numbers (organizer, admin, door staff): per day with its arrivals,
+    per unit with quota, registered, attended and rate; the same report as the dashboard."""
     event = _door_event(event_id)
-    report = checkin.attendance(event)
-    return {
-        "event_id": event.id,
-        "confirmed": report["confirmed"],
-        "checked_in": report["checked_in"],
-        "days": [{"date": d["date"].isoformat(), "checked_in": d["checked_in"]}
-                 for d in report["days"]],
-        "units": [
-            {
-                **{k: row[k] for k in ("unit_id", "unit", "unit_name", "confirmed")},
-                "days": [{"date": d["date"].isoformat(), "checked_in": d["checked_in"]}
-                         for d in row["days"]],
-            }
-            for row in report["units"]
-        ],
-    }
+    return reports.attendance_api_json(reports.event_report(event))
 
 
 # --- OpenAPI -----------------------------------------------------------------------
@@ -159,6 +145,14 @@ DATE_COUNT = {
     "type": "object",
     "required": ["date", "checked_in"],
     "properties": {"date": openapi.DATE, "checked_in": {"type": "integer"}},
+}
+ARRIVALS = {
+    "type": "object",
+    "required": ["at", "checked_in"],
+    "properties": {
+        "at": {**openapi.DATETIME, "description": "Awal rentang 5 menit (WIB)."},
+        "checked_in": {"type": "integer"},
+    },
 }
 NULLABLE_TEXT = openapi.nullable({"type": "string"})
 
@@ -253,7 +247,10 @@ SCHEMAS = {
     },
     "Attendance": {
         "type": "object",
-        "required": ["event_id", "confirmed", "checked_in", "days", "units"],
+        "description": (
+            "Angka yang sama dengan dasbor kegiatan, daftar hadir PDF, XLSX dan CSV."
+        ),
+        "required": ["event_id", "confirmed", "checked_in", "counts", "days", "units"],
         "properties": {
             "event_id": {"type": "integer"},
             "confirmed": {
@@ -264,25 +261,83 @@ SCHEMAS = {
                 "type": "integer",
                 "description": "Orang berbeda yang hadir pada sedikitnya satu hari.",
             },
+            "counts": {
+                "type": "object",
+                "description": "Jumlah pendaftaran per status (semua peran).",
+                "required": ["confirmed", "waitlisted", "cancelled"],
+                "properties": {
+                    "confirmed": {"type": "integer"},
+                    "waitlisted": {"type": "integer"},
+                    "cancelled": {"type": "integer"},
+                },
+            },
             "days": {
                 "type": "array",
-                "items": DATE_COUNT,
-                "description": "Setiap hari kegiatan dengan jumlah presensinya.",
+                "description": (
+                    "Setiap hari kegiatan dengan jumlah presensinya dan kedatangan per "
+                    "5 menit (WIB)."
+                ),
+                "items": {
+                    "type": "object",
+                    "required": ["date", "checked_in", "arrivals"],
+                    "properties": {
+                        "date": openapi.DATE,
+                        "checked_in": {"type": "integer"},
+                        "arrivals": {
+                            "type": "array",
+                            "items": ARRIVALS,
+                            "description": (
+                                "Setiap rentang 5 menit dari kedatangan pertama sampai "
+                                "terakhir hari itu (termasuk yang kosong); jumlahnya sama "
+                                "dengan checked_in hari itu. Kosong bila belum ada presensi."
+                            ),
+                        },
+                    },
+                },
             },
             "units": {
                 "type": "array",
                 "description": (
-                    "Per unit kerja yang punya pendaftar terkonfirmasi atau presensi; "
-                    "unit_id null untuk instansi lain."
+                    "Per unit kerja yang punya pendaftar terkonfirmasi atau presensi, urut "
+                    "nama seperti di dasbor; unit_id null (instansi lain) paling akhir."
                 ),
                 "items": {
                     "type": "object",
-                    "required": ["unit_id", "unit", "unit_name", "confirmed", "days"],
+                    "required": [
+                        "unit_id", "unit", "unit_name", "confirmed", "registered", "attended",
+                        "quota", "rate", "days",
+                    ],
                     "properties": {
                         "unit_id": openapi.nullable({"type": "integer"}),
                         "unit": {"type": "string", "description": "Singkatan unit."},
                         "unit_name": {"type": "string"},
                         "confirmed": {"type": "integer"},
+                        "registered": {
+                            "type": "integer",
+                            "description": "Sama dengan confirmed (nama di dasbor).",
+                        },
+                        "attended": {
+                            "type": "integer",
+                            "description": "Orang yang hadir pada sedikitnya satu hari.",
+                        },
+                        "quota": openapi.nullable(
+                            {
+                                "type": "integer",
+                                "description": (
+                                    "Kuota per unit kegiatan; null bila tanpa kuota atau "
+                                    "untuk instansi lain."
+                                ),
+                            }
+                        ),
+                        "rate": openapi.nullable(
+                            {
+                                "type": "number",
+                                "description": (
+                                    "attended / registered, 4 desimal; null bila tidak "
+                                    "ada yang terdaftar."
+                                ),
+                            }
+                        ),
                         "days": {"type": "array", "items": DATE_COUNT},
                     },
                 },
@@ -339,7 +394,7 @@ PATHS = {
         "get": {
             "operationId": "getAttendance",
             "summary": "Kehadiran per hari dan per unit kerja",
-            "description": DOOR,
+            "description": DOOR + " Jumlah kueri tetap, berapa pun pendaftarnya.",
             "security": openapi.BEARER,
             "responses": {
                 "200": openapi.ok("Kehadiran.", openapi.ref("Attendance")),

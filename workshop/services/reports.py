@@ -1,5 +1,5 @@
 """The numbers behind every attendance report: one implementation for the dashboard, its
-JSON, the exports, the daftar hadir (attendance list) PDF and the API.
+JSON, the exports, the daftar hadir (attendance list) PDF and the API's attendance.
 
 Definitions used everywhere:
 
@@ -196,6 +196,30 @@ def report_json(report: EventReport) -> dict:
             {"unit_id": u.id, "name": u.name, "short_name": u.short_name}
             for u in report.units_without_registrations],
         "units_without_attendance": [u.unit_id for u in report.units_without_attendance],
+    }
+
+
+def attendance_api_json(report: EventReport) -> dict:
+    """The report as the API's attendance answer: the dashboard's own JSON (per day with
+    its arrivals, per unit with quota, registered, attended and rate) plus the names the
+    API has always answered (``confirmed``, ``checked_in``, ``unit``, ``unit_name`` and
+    check-ins per day as date/count pairs). Built from ``report_json``: the two cannot
+    disagree."""
+    data = report_json(report)
+    dates = [day["date"] for day in data["days"]]
+    return {
+        "event_id": report.event_id,
+        "confirmed": report.registered,
+        "checked_in": report.attended,
+        "counts": data["counts"],
+        "days": data["days"],
+        "units": [{
+            "unit_id": row["unit_id"], "unit": row["short_name"], "unit_name": row["name"],
+            "confirmed": row["registered"],
+            **{key: row[key] for key in ("registered", "attended", "quota", "rate")},
+            "days": [{"date": d, "checked_in": n}
+                     for d, n in zip(dates, row["days"], strict=True)],
+        } for row in data["units"]],
     }
 
 
