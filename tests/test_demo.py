@@ -47,7 +47,9 @@ def test_reference_event_is_exact(app):
     with app.app_context():
         load_demo(today=TODAY)
         db.session.commit()
-        event = db.session.scalar(sa.select(Event).where(Event.title == "Workshop Inovasi Pelayanan Publik"))
+        event = db.session.scalar(
+            sa.select(Event).where(Event.title == "Workshop Inovasi Pelayanan Publik")
+        )
         assert event.status == EventStatus.PUBLISHED
         assert to_wib(event.starts_at).date() == date(2018, 3, 8)  # Thursday
         assert to_wib(event.starts_at).strftime("%A") == "Thursday"
@@ -67,12 +69,25 @@ def test_demo_units_are_the_regencys_list(app):
         load_demo(today=TODAY)
         units = {u.short_name: u for u in db.session.scalars(sa.select(Unit))}
     assert len(units) >= 30
-    for short in ("Setda", "Inspektorat", "Bappeda", "Diskominfo", "Dinkes", "BKPSDM",
-                  "Kec. Muara Enim", "Kec. Gelumbang"):
+    for short in (
+        "Setda",
+        "Inspektorat",
+        "Bappeda",
+        "Diskominfo",
+        "Dinkes",
+        "BKPSDM",
+        "Kec. Muara Enim",
+        "Kec. Gelumbang",
+    ):
         assert short in units
     kinds = {u.kind for u in units.values()}
-    assert {UnitKind.SECRETARIAT, UnitKind.INSPECTORATE, UnitKind.AGENCY, UnitKind.OFFICE,
-            UnitKind.DISTRICT} <= kinds
+    assert {
+        UnitKind.SECRETARIAT,
+        UnitKind.INSPECTORATE,
+        UnitKind.AGENCY,
+        UnitKind.OFFICE,
+        UnitKind.DISTRICT,
+    } <= kinds
     assert sum(1 for u in units.values() if u.kind == UnitKind.DISTRICT) == 20
 
 
@@ -80,7 +95,9 @@ def test_demo_has_events_today_and_in_the_future_and_users_for_each_role(app):
     with app.app_context():
         load_demo(today=TODAY)
         db.session.commit()
-        events = db.session.scalars(sa.select(Event).where(Event.status == EventStatus.PUBLISHED)).all()
+        events = db.session.scalars(
+            sa.select(Event).where(Event.status == EventStatus.PUBLISHED)
+        ).all()
         starts = {to_wib(e.starts_at).date() for e in events}
         assert TODAY in starts
         assert any(d > TODAY for d in starts)
@@ -101,11 +118,19 @@ def test_reference_workshop_has_attendance_and_certificates(app):
     with app.app_context():
         load_demo(today=TODAY)
         db.session.commit()
-        event = db.session.scalar(sa.select(Event).where(Event.title == "Workshop Inovasi Pelayanan Publik"))
-        assert db.session.scalar(sa.select(sa.func.count(Checkin.id))
-                                 .where(Checkin.event_id == event.id)) > 20
-        numbers = db.session.scalars(sa.select(Certificate.number)
-                                     .where(Certificate.event_id == event.id)
-                                     .order_by(Certificate.sequence)).all()
+        event = db.session.scalar(
+            sa.select(Event).where(Event.title == "Workshop Inovasi Pelayanan Publik")
+        )
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(Checkin.id)).where(Checkin.event_id == event.id)
+            )
+            > 20
+        )
+        numbers = db.session.scalars(
+            sa.select(Certificate.number)
+            .where(Certificate.event_id == event.id)
+            .order_by(Certificate.sequence)
+        ).all()
         assert numbers[0] == "001/SERT/BAPPEDA/III/2018"
         assert len(numbers) >= 10

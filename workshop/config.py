@@ -11,7 +11,6 @@ import secrets
 from pathlib import Path
 
 DEFAULTS = {
-    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "BABEL_DEFAULT_LOCALE": "id",
     "BABEL_DEFAULT_TIMEZONE": "Asia/Jakarta",
     "LANGUAGES": {"id": "Bahasa Indonesia", "en": "English"},
@@ -51,6 +50,11 @@ def load_config(app, test_config: dict | None) -> None:
         app.config.from_mapping(test_config)
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = _instance_secret_key(Path(app.instance_path))
+    if "SQLALCHEMY_ENGINE_OPTIONS" not in app.config:
+        # A database server may restart or drop idle connections: test each pooled
+        # connection before use. A SQLite file cannot, and the test costs every request.
+        sqlite = app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite")
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {} if sqlite else {"pool_pre_ping": True}
 
 
 def normalise_database_url(url: str) -> str:

@@ -482,6 +482,7 @@ class TestUnknownCodeLimit:
                                                         "event_id": event.id}, headers=staff)
         assert refused.status_code == 429
         assert refused.get_json()["error"] == "rate_limited"
+        assert 1 <= int(refused.headers["Retry-After"]) <= 60
         # A real ticket still goes through at once; another user has their own budget.
         assert scan(client, staff, event.id, regs[1].check_in_code)["result"] == "ok"
         assert scan(client, bearer(owner), event.id, "tebakan-pemilik-000000")["result"] == (

@@ -7,7 +7,15 @@ import sqlalchemy as sa
 
 from tests.conftest import FIXED_NOW
 from workshop.extensions import db
-from workshop.models import AuditLog, Checkin, CheckinMethod, Event, Role, User
+from workshop.models import (
+    AuditLog,
+    Checkin,
+    CheckinMethod,
+    Event,
+    Registration,
+    Role,
+    User,
+)
 from workshop.services import checkin, registration
 from workshop.services.checkin import ScanResult
 from workshop.timeutil import WIB
@@ -44,7 +52,7 @@ def rows(app):
 
 
 def test_every_outcome(app, setup, make_event, person, register):
-    event, organizer, staff, scan = setup
+    event, organizer, _staff, scan = setup
     ok = register(event, person(name="Sri Wahyuni")).registration
     other_ok = register(event, person()).registration
     waiting = register(event, person()).registration
@@ -73,7 +81,7 @@ def test_every_outcome(app, setup, make_event, person, register):
 
 def test_wrong_event_hides_a_draft_the_scanner_may_not_see(app, setup, make_event, person,
                                                            register):
-    event, _organizer, _staff, scan = setup
+    _event, _organizer, _staff, scan = setup
     draft = make_event(status="draft", title="Rapat Rahasia")
     reg = register(draft, person()).registration
     assert scan(reg.check_in_code)[:3] == (ScanResult.WRONG_EVENT, None, None)
@@ -112,6 +120,34 @@ def test_nonce_makes_a_retry_count_once(app, setup, person, register):
     assert first[3] == again[3]
     assert scan(reg.check_in_code, nonce="n-2")[0] == ScanResult.ALREADY
     assert rows(app) == 1
+
+
+def test_a_nonce_reused_for_another_person_is_ignored(app, setup, person, register):
+    event, _o, _s, scan = setup
+    first, second = (register(event, person()).registration for _ in range(2))
+    assert scan(first.check_in_code, nonce="n-shared")[0] == ScanResult.OK
+    # A client bug: the same nonce for the next person. That person still counts.
+    assert scan(second.check_in_code, nonce="n-shared")[0] == ScanResult.OK
+    assert rows(app) == 2
+
+
+def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, person,
+                                                                    register, monkeypatch):
+    """The scan reads the registration before taking the write lock; the insert itself
+    takes effect only while the registration is still confirmed."""
+    event, _o, _s, scan = setup
+    reg = register(event, person()).registration
+    real = checkin.run_in_write_transaction
+
+    def cancelled_meanwhile(work):
+        # Another request cancels the registration after the scan read it.
+        db.session.execute(sa.update(Registration).where(Registration.id == reg.id)
+                           .values(status="cancelled"))
+        return real(work)
+
+    monkeypatch.setattr(checkin, "run_in_write_transaction", cancelled_meanwhile)
+    assert scan(reg.check_in_code)[0] == ScanResult.CANCELLED
+    assert rows(app) == 0
 
 
 def test_undo_removes_the_row_and_keeps_it_in_the_audit_log(app, setup, person, register):

@@ -49,15 +49,18 @@ class FieldError(Exception):
 
 def json_object() -> dict:
     """The request body as a JSON object, or ApiError 400 ``bad_request``."""
-    message = _("Isi permintaan harus berupa objek JSON dengan Content-Type: application/json.")
-    if not request.is_json:
-        raise ApiError(400, message, "bad_request")
-    try:
-        body = request.get_json(silent=True)
-    except RecursionError:  # absurdly deep nesting
-        body = None
+    body = None
+    if request.is_json:
+        try:
+            body = request.get_json(silent=True)
+        except RecursionError:  # absurdly deep nesting
+            body = None
     if not isinstance(body, dict):
-        raise ApiError(400, message, "bad_request")
+        raise ApiError(
+            400,
+            _("Isi permintaan harus berupa objek JSON dengan Content-Type: application/json."),
+            "bad_request",
+        )
     return body
 
 

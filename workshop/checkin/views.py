@@ -24,11 +24,12 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
-from workshop import clock, errors
+from workshop import clock, errors, throttle
 from workshop.checkin.forms import AssignStaffForm, RemoveStaffForm, ScanForm, SearchForm
-from workshop.extensions import db, limiter
+from workshop.extensions import db
 from workshop.formatting import date_range, long_date, short_date, wib_time
 from workshop.models import (
     CheckinMethod,
@@ -123,7 +124,8 @@ def handle_unexpected(exc: Exception):
 def _door_event(event_id: int) -> Event:
     """The event if the current user may run its door: unknown 404, not allowed 403.
     (The blueprint's error handler answers JSON for the JSON endpoints.)"""
-    event = db.session.get(Event, event_id)
+    # The days come with the event: a scan needs today's.
+    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
     if event is None:
         abort(404)
     if not checkin.can_check_in(current_user, event):
@@ -155,22 +157,8 @@ def _not_found_limit() -> str:
 
 
 def _user_key() -> str:
-    return f"checkin-user:{current_user.get_id()}"
+    return f"checkin-unknown:user:{current_user.get_id()}"
 
-
-def _is_known_code() -> bool:
-    """Scans of real tickets are exempt from the limit, so a full door is never throttled."""
-    body = request.get_json(silent=True)
-    return isinstance(body, dict) and isinstance(body.get("code"), str) and \
-        checkin.is_known_code(body["code"])
-
-
-def _is_not_found(response) -> bool:
-    """Only unknown codes count against the limit: a busy door of valid codes never does."""
-    if not response.is_json:
-        return False
-    body = response.get_json(silent=True)
-    return isinstance(body, dict) and body.get("result") == ScanResult.NOT_FOUND
 
 
 # --- JSON shapes -------------------------------------------------------------------
@@ -377,8 +365,6 @@ def _page_text() -> dict:
 
 @bp.post("/events/<int:event_id>/scan", endpoint="scan")
 @json_login_required
-@limiter.limit(_not_found_limit, key_func=_user_key, deduct_when=_is_not_found,
-               exempt_when=_is_known_code)
 def scan(event_id: int):
     """One scanned text -> one outcome. ``nonce`` makes a retried request count once."""
     event = _door_event(event_id)
@@ -397,6 +383,9 @@ def scan(event_id: int):
         nonce = None  # junk never reaches the database, with or without a nonce
     result = checkin.scan(event, code, actor=_actor(), now=clock.now(),
                           method=CheckinMethod(method), nonce=nonce)
+    if result.result == ScanResult.NOT_FOUND:
+        # Only unknown codes spend the budget: a door of real tickets is never slowed.
+        throttle.spend(_not_found_limit(), _user_key())
     return jsonify(_scan_json(event, result, raw_code=code))
 
 

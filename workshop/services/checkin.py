@@ -7,13 +7,15 @@ the original check-in instead of being counted again.
 """
 
 import re
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from workshop.models import (
     Checkin,
@@ -28,6 +30,7 @@ from workshop.models import (
     User,
     db,
 )
+from workshop.models.base import UTCDateTime
 from workshop.services import audit
 from workshop.services.errors import DomainError
 from workshop.services.events import can_manage, can_view
@@ -77,11 +80,17 @@ class Scan:
 # --- who may check in ----------------------------------------------------------
 
 
+_ASSIGNED = (
+    db.select(EventStaff.__table__.c.id)
+    .where(EventStaff.__table__.c.event_id == db.bindparam("event_id"),
+           EventStaff.__table__.c.user_id == db.bindparam("user_id"))
+)
+
+
 def is_assigned(user: User, event_id: int) -> bool:
-    return db.session.scalar(
-        db.select(EventStaff.id).where(EventStaff.event_id == event_id,
-                                       EventStaff.user_id == user.id)
-    ) is not None
+    # A plain Core statement: every scan asks this, and it needs no ORM objects.
+    return db.session.connection().execute(
+        _ASSIGNED, {"event_id": event_id, "user_id": user.id}).first() is not None
 
 
 def can_check_in(user: User | None, event: Event) -> bool:
@@ -165,16 +174,6 @@ def clean_code(raw: str | None) -> str | None:
     return text
 
 
-def is_known_code(raw: str | None) -> bool:
-    """True when the scanned text is the check-in code of some registration (any event).
-
-    Lets the door's rate limit count only unknown codes: a busy door is never slowed.
-    """
-    code = clean_code(raw)
-    return code is not None and db.session.scalar(
-        db.select(Registration.id).where(Registration.check_in_code == code)) is not None
-
-
 def event_day_for(event: Event, now: datetime) -> EventDay | None:
     today = to_wib(now).date()
     return next((d for d in event.days if d.date == today), None)
@@ -184,79 +183,130 @@ def scan(event: Event, raw_code: str | None, *, actor: User, now: datetime,
          method: CheckinMethod = CheckinMethod.CAMERA, nonce: str | None = None) -> Scan:
     """Check the person with this code in for today's event day.
 
-    The caller has checked ``can_check_in``. Runs in its own write transaction and
-    commits; never raises for a bad code: every outcome is a Scan result.
+    The caller has checked ``can_check_in``. Commits; never raises for a bad code:
+    every outcome is a Scan result.
+
+    The door's hottest path. The registration is read with the request's other reads;
+    the write transaction holds SQLite's write lock for one statement only (an INSERT
+    that takes effect only while the registration is still confirmed, and does nothing
+    when the person is in already), so that four workers scanning at once do not queue
+    behind each other's reads. ``event.days`` should be loaded already.
     """
     code = clean_code(raw_code)
-    nonce = nonce[:64] if nonce else None
-    if code is None and nonce is None:
+    if code is None:
         return Scan(ScanResult.NOT_FOUND)  # no lookup, no lock for junk input
-    event_id, actor_id = event.id, actor.id
-
-    def work() -> Scan:
-        event_ = db.session.get(Event, event_id)
-        actor_ = db.session.get(User, actor_id)
-        use_nonce = nonce
-        if nonce:
-            earlier = db.session.scalar(db.select(Checkin).where(Checkin.nonce == nonce))
-            if earlier is not None and earlier.event_id == event_id:
-                return Scan(ScanResult.OK, earlier.registration, earlier, earlier.day.date)
-            if earlier is not None:  # a client reused a nonce for another event: ignore it
-                use_nonce = None
-        reg = None
-        if code is not None:
-            reg = db.session.scalar(
-                db.select(Registration).where(Registration.check_in_code == code))
-        if reg is None:
-            return Scan(ScanResult.NOT_FOUND)
-        if reg.event_id != event_id:
-            visible = can_view(actor_, reg.event) or can_check_in(actor_, reg.event)
-            return Scan(ScanResult.WRONG_EVENT, other_event=reg.event if visible else None)
-        return _check_in(event_, reg, actor=actor_, now=now, method=method, nonce=use_nonce)
-
-    return run_in_write_transaction(work)
+    reg = db.session.scalar(
+        db.select(Registration).options(joinedload(Registration.unit))
+        .where(Registration.check_in_code == code))
+    if reg is None:
+        return Scan(ScanResult.NOT_FOUND)
+    if reg.event_id != event.id:
+        visible = can_view(actor, reg.event) or can_check_in(actor, reg.event)
+        return Scan(ScanResult.WRONG_EVENT, other_event=reg.event if visible else None)
+    return _check_in(event, reg, actor=actor, now=now, method=method,
+                     nonce=nonce[:64] if nonce else None)
 
 
 def check_in_registration(event: Event, registration_id: int, *, actor: User, now: datetime,
                           method: CheckinMethod = CheckinMethod.SEARCH) -> Scan:
     """Check in a registration found by search (no code). Unknown or other event: not_found.
-    Own write transaction, commits."""
-    event_id, actor_id = event.id, actor.id
-
-    def work() -> Scan:
-        reg = db.session.get(Registration, registration_id)
-        if reg is None or reg.event_id != event_id:
-            return Scan(ScanResult.NOT_FOUND)
-        return _check_in(db.session.get(Event, event_id), reg,
-                         actor=db.session.get(User, actor_id), now=now, method=method,
-                         nonce=None)
-
-    return run_in_write_transaction(work)
+    Commits."""
+    reg = db.session.get(Registration, registration_id)
+    if reg is None or reg.event_id != event.id:
+        return Scan(ScanResult.NOT_FOUND)
+    return _check_in(event, reg, actor=actor, now=now, method=method, nonce=None)
 
 
-def _check_in(event, reg, *, actor, now, method, nonce) -> Scan:
+def _status_outcome(reg: Registration) -> Scan | None:
     if reg.status == RegistrationStatus.CANCELLED:
         return Scan(ScanResult.CANCELLED, reg)
     if reg.status != RegistrationStatus.CONFIRMED:
         return Scan(ScanResult.NOT_CONFIRMED, reg)
+    return None
+
+
+def _check_in(event: Event, reg: Registration, *, actor: User, now: datetime,
+              method: CheckinMethod, nonce: str | None) -> Scan:
+    refused = _status_outcome(reg)
+    if refused is not None:
+        return refused
     day = event_day_for(event, now)
     if day is None:
         return Scan(ScanResult.NOT_EVENT_DAY, reg)
-    row = Checkin(registration_id=reg.id, event_day_id=day.id, event_id=event.id,
-                  scanned_by_id=actor.id, method=method, checked_in_at=now, nonce=nonce)
-    try:
-        with db.session.begin_nested():
-            db.session.add(row)
-    except IntegrityError:
-        # Lost a race (another door, or a retry of this request): the winner's row answers.
+    values = {"registration_id": reg.id, "event_day_id": day.id, "event_id": event.id,
+              "scanned_by_id": actor.id, "method": method, "checked_in_at": now,
+              "nonce": nonce}
+
+    def record() -> tuple[int | None, Checkin | None]:
+        """(new row id, None), or (None, the row that answers instead), or (None, None)
+        when the registration stopped being confirmed a moment ago."""
+        new_id = _insert_if_confirmed(values)
+        if new_id is not None:
+            return new_id, None
         if nonce:
+            # A retry of a recorded request (same nonce) answers with its row; a client
+            # that reused a nonce for another scan is ignored, and the scan counts.
             earlier = db.session.scalar(db.select(Checkin).where(Checkin.nonce == nonce))
+            if earlier is not None and earlier.registration_id == reg.id:
+                return None, earlier
             if earlier is not None:
-                return Scan(ScanResult.OK, reg, earlier, day.date)
-        existing = db.session.scalar(db.select(Checkin).where(
+                new_id = _insert_if_confirmed({**values, "nonce": None})
+                if new_id is not None:
+                    return new_id, None
+        # The unique constraint said no: this person is in already today (another door,
+        # or a scan a moment ago): the existing row answers.
+        return None, db.session.scalar(db.select(Checkin).where(
             Checkin.registration_id == reg.id, Checkin.event_day_id == day.id))
-        return Scan(ScanResult.ALREADY, reg, existing, day.date)
-    return Scan(ScanResult.OK, reg, row, day.date)
+
+    with _answers_from_loaded_rows():
+        new_id, row = run_in_write_transaction(record)
+    if new_id is not None:
+        # The answer needs the row, not a reload of it: a detached copy of the insert.
+        row = Checkin(id=new_id, **values)
+        set_committed_value(row, "scanned_by", actor)
+        set_committed_value(row, "registration", reg)
+        set_committed_value(row, "day", day)
+        return Scan(ScanResult.OK, reg, row, day.date)
+    if row is None:  # cancelled or moved to the waiting list while this scan was read
+        db.session.refresh(reg)
+        return _status_outcome(reg) or Scan(ScanResult.NOT_CONFIRMED, reg)
+    if row.nonce is not None and row.nonce == nonce:
+        return Scan(ScanResult.OK, reg, row, day.date)
+    return Scan(ScanResult.ALREADY, reg, row, day.date)
+
+
+@contextmanager
+def _answers_from_loaded_rows():
+    """Keep what the request loaded (event, user, registration) through the scan's
+    commit: the answer is built from them, and reloading each costs a SELECT."""
+    session = db.session()
+    before = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        yield
+    finally:
+        session.expire_on_commit = before
+
+
+# A row only while the registration is confirmed, and only if the unique constraints (one
+# per registration per day; the nonce) allow it; the same SQL on SQLite and PostgreSQL.
+# Written as text because SQLAlchemy cannot cache the dialects' ON CONFLICT constructs
+# (it would compile the statement again on every scan).
+_INSERT_IF_CONFIRMED = db.text(
+    "INSERT INTO checkin (registration_id, event_day_id, event_id, scanned_by_id, method,"
+    " checked_in_at, nonce)"
+    " SELECT registration.id, CAST(:event_day_id AS INTEGER), CAST(:event_id AS INTEGER),"
+    " CAST(:scanned_by_id AS INTEGER), :method, :checked_in_at, :nonce"
+    " FROM registration"
+    " WHERE registration.id = :registration_id AND registration.status = :confirmed"
+    " ON CONFLICT DO NOTHING RETURNING id"
+).bindparams(db.bindparam("checked_in_at", type_=UTCDateTime()),
+             db.bindparam("confirmed", RegistrationStatus.CONFIRMED.value))
+
+
+def _insert_if_confirmed(values: dict) -> int | None:
+    params = {**values, "method": str(values["method"])}
+    return db.session.connection().execute(_INSERT_IF_CONFIRMED, params).scalar()
 
 
 def undo(checkin_id: int, *, event: Event, actor: User) -> Checkin | None:
@@ -362,49 +412,3 @@ def people_checked_in(event_ids: list[int]) -> dict[int, int]:
         .group_by(Checkin.event_id))
     result.update(dict(rows.all()))
     return result
-
-
-def attendance(event: Event) -> dict:
-    """The event's attendance over all its days: totals per day and rows per unit.
-
-    ``days``: every event day with the number of check-ins recorded on it. ``units``: one
-    row per work unit (and one, ``unit_id`` None, for outside institutions) that has
-    confirmed registrations or check-ins, with ``confirmed`` and ``checked_in`` per day.
-    ``confirmed`` counts confirmed registrations of every role; check-ins are counted
-    whatever the registration's status is now. Four queries, however large the event."""
-    days = list(event.days)
-    confirmed = dict(db.session.execute(
-        db.select(Registration.unit_id, func.count(Registration.id))
-        .where(Registration.event_id == event.id,
-               Registration.status == RegistrationStatus.CONFIRMED)
-        .group_by(Registration.unit_id)).all())
-    present: dict[tuple[int | None, int], int] = {
-        (unit_id, day_id): n for unit_id, day_id, n in db.session.execute(
-            db.select(Registration.unit_id, Checkin.event_day_id, func.count(Checkin.id))
-            .join(Registration, Checkin.registration_id == Registration.id)
-            .where(Checkin.event_id == event.id)
-            .group_by(Registration.unit_id, Checkin.event_day_id))}
-    people = people_checked_in([event.id])[event.id]
-    unit_ids = set(confirmed) | {unit_id for unit_id, _ in present}
-    units = {u.id: u for u in db.session.scalars(
-        db.select(Unit).where(Unit.id.in_([u for u in unit_ids if u is not None])))}
-    rows = []
-    for unit_id in unit_ids:
-        unit = units.get(unit_id)
-        rows.append({
-            "unit_id": unit_id,
-            "unit": unit.short_name if unit is not None else str(_l("Instansi lain")),
-            "unit_name": unit.name if unit is not None else str(_l("Instansi lain")),
-            "confirmed": confirmed.get(unit_id, 0),
-            "days": [{"date": d.date, "checked_in": present.get((unit_id, d.id), 0)}
-                     for d in days],
-        })
-    rows.sort(key=lambda r: (r["unit_id"] is None, r["unit"].lower()))
-    return {
-        "confirmed": sum(confirmed.values()),
-        "checked_in": people,
-        "days": [{"date": d.date,
-                  "checked_in": sum(n for (_, day_id), n in present.items() if day_id == d.id)}
-                 for d in days],
-        "units": rows,
-    }

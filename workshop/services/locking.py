@@ -23,6 +23,21 @@ def _is_locked(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
+def _begin_fresh(session) -> bool:
+    """Prepare ``session`` for a write transaction; True on SQLite.
+
+    SQLite must start a new transaction to take the write lock with BEGIN IMMEDIATE, so
+    a transaction the request opened for its reads is committed first. PostgreSQL needs
+    no new transaction (row locks and constraints do the work, and READ COMMITTED reads
+    fresh rows in every statement): the request's transaction goes on, which saves a
+    commit and a connection checkout on every write.
+    """
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and session.in_transaction():
+        session.commit()
+    return sqlite
+
+
 def run_in_write_transaction(work: Callable[[], T]) -> T:
     """Run ``work()`` in its own write transaction and commit it.
 
@@ -32,11 +47,10 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
     transaction; the unique constraints decide races.
     """
     session = db.session()
-    if session.in_transaction():
-        session.commit()
+    sqlite = _begin_fresh(session)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if session.get_bind().dialect.name == "sqlite":
+            if sqlite:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             result = work()
             session.commit()
@@ -55,16 +69,16 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
     """Run ``work(event)`` in its own transaction holding ``event_id``'s write lock and commit.
 
-    Any transaction the session had open is committed first (callers should have nothing
-    pending). ``work`` receives None when the event does not exist. Exceptions from
-    ``work`` roll back and propagate; "database is locked" is retried a few times.
+    On SQLite any transaction the session had open is committed first; on PostgreSQL it
+    goes on (callers should have nothing pending either way). ``work`` receives None when
+    the event does not exist. Exceptions from ``work`` roll back and propagate; "database
+    is locked" is retried a few times.
     """
     session = db.session()  # the request's real Session behind the scoped proxy
-    if session.in_transaction():
-        session.commit()
+    sqlite = _begin_fresh(session)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if session.get_bind().dialect.name == "sqlite":
+            if sqlite:
                 session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
             event = session.scalar(
                 db.select(Event)

@@ -5,7 +5,6 @@ from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
-from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workshop.models import ApiToken, Role, User, db
@@ -123,15 +122,11 @@ def issue_token(user: User, name: str | None = None) -> str:
 
 def user_for_token(plain: str) -> User | None:
     # One query for token and user: every API request starts here.
-    query = (
-        db.select(ApiToken)
+    user = db.session.scalar(
+        db.select(User).join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == ApiToken.hash(plain))
-        .options(joinedload(ApiToken.user))
     )
-    token = db.session.scalar(query)
-    if token is None or not token.user.active:
-        return None
-    return token.user
+    return user if user is not None and user.active else None
 
 
 @cache

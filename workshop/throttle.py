@@ -1,0 +1,29 @@
+"""Budgets spent only by some answers, such as the door's unknown codes.
+
+Flask-Limiter checks a limit before the view runs; a limit that only certain outcomes
+may spend would need a lookup of its own before every request (is this code known?).
+``spend`` is called by the view once it knows the outcome: the budget is counted in the
+same limiter storage as every other limit (memory, or Redis with several servers), and a
+caller over it is answered 429 with Retry-After.
+"""
+
+import time
+from math import ceil
+
+from flask import current_app
+from limits import parse
+from werkzeug.exceptions import TooManyRequests
+
+from workshop.extensions import limiter
+
+
+def spend(limit: str, key: str) -> None:
+    """Count one against ``limit`` (e.g. "120 per minute") for ``key``; raise 429 when
+    the budget was already spent."""
+    if not current_app.config.get("RATELIMIT_ENABLED", True):
+        return
+    item = parse(limit)
+    if limiter.limiter.hit(item, key):
+        return
+    reset_at, _remaining = limiter.limiter.get_window_stats(item, key)
+    raise TooManyRequests(retry_after=max(1, ceil(reset_at - time.time())))
