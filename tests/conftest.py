@@ -86,6 +86,9 @@ def base_config(url: str) -> dict:
         "SQLALCHEMY_DATABASE_URI": url,
         "WTF_CSRF_ENABLED": False,
         "RATELIMIT_ENABLED": False,
+        # Mail is delivered in the request, so that a test sees it at once; the background
+        # sender and the outbox-only mode have tests of their own (tests/services/test_mail.py).
+        "MAIL_DELIVERY": "inline",
         "FIXED_NOW": FIXED_NOW,
         "SERVER_NAME": "workshop.test",
     }

@@ -40,3 +40,7 @@ class OutgoingMail(Base):
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Set by the sender that is delivering it now (the status stays pending until the
+    # outcome): another sender skips it, unless the claim is older than the lease (its
+    # sender died mid-way).
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

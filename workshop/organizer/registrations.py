@@ -467,6 +467,9 @@ def _deliver_after_response(response, mail_ids: list[int]) -> None:
     is not held for minutes."""
     if not mail_ids:
         return
+    if current_app.config.get("MAIL_DELIVERY", "background") != "inline":
+        mail.dispatch(mail_ids)  # the process's sender thread, or left for `send-mail`
+        return
     app = current_app._get_current_object()
     seconds = _mail_seconds()
 

@@ -8,10 +8,15 @@ app works offline. A failed delivery stays pending with its error and is retried
 resend it.
 """
 
+import atexit
+import os
+import queue as queue_module
 import smtplib
 import ssl
+import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
 from email.utils import make_msgid
 from functools import partial
@@ -20,6 +25,7 @@ from pathlib import Path
 from flask import current_app, render_template
 from flask_babel import force_locale
 from flask_babel import gettext as _
+from sqlalchemy import or_
 
 from workshop.models import MailStatus, OutgoingMail, Registration, db
 from workshop.services.locking import run_in_write_transaction
@@ -142,13 +148,17 @@ def _write_file(message: EmailMessage, mail_id: int) -> Path:
 
 def deliver(mail_ids: list[int]) -> dict[str, int]:
     """Send the given pending messages now; each outcome is committed. Never raises for
-    a transport failure: the message stays pending (or failed) with the error kept."""
+    a transport failure: the message stays pending (or failed) with the error kept.
+
+    Each message is claimed first (its own short write transaction), so that a request's
+    background sender and `flask send-mail` running at the same moment never send one
+    message twice."""
     result = {"sent": 0, "failed": 0}
     max_attempts = int(current_app.config.get("MAIL_MAX_ATTEMPTS") or 5)
     for mail_id in mail_ids:
-        mail = db.session.get(OutgoingMail, mail_id)
-        if mail is None or mail.status != MailStatus.PENDING:
-            continue
+        if not run_in_write_transaction(partial(_claim, mail_id)):
+            continue  # sent, given up, gone, or another sender has it
+        mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
         error = None
         try:
             with force_locale("id"):
@@ -168,15 +178,116 @@ def deliver(mail_ids: list[int]) -> dict[str, int]:
     return result
 
 
+def _claim(mail_id: int) -> bool:
+    """Mark a pending message as being sent by this sender; False when it is not pending
+    or another sender claimed it less than MAIL_CLAIM_LEASE seconds ago."""
+    now = datetime.now(UTC)
+    lease = timedelta(seconds=int(current_app.config.get("MAIL_CLAIM_LEASE") or 300))
+    claimed = db.session.execute(
+        db.update(OutgoingMail)
+        .where(OutgoingMail.id == mail_id, OutgoingMail.status == MailStatus.PENDING,
+               or_(OutgoingMail.claimed_at.is_(None), OutgoingMail.claimed_at < now - lease))
+        .values(claimed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    return claimed.rowcount == 1
+
+
 def _record_attempt(mail_id: int, error: str | None, max_attempts: int) -> None:
     mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
     mail.attempts += 1
+    mail.claimed_at = None
     if error is None:
         mail.status, mail.sent_at, mail.last_error = MailStatus.SENT, datetime.now(UTC), None
     else:
         mail.last_error = error
         if mail.attempts >= max_attempts:
             mail.status = MailStatus.FAILED
+
+
+# --- when to deliver -----------------------------------------------------------------
+
+
+def dispatch(mail_ids: list[int]) -> None:
+    """Deliver messages the caller has just committed, the way MAIL_DELIVERY says:
+
+    - ``background`` (the default): a sender thread of this process delivers them while
+      the request answers, so a participant never waits for the PDF ticket or a slow
+      mail server. Whatever it has not sent when the process stops stays pending in the
+      outbox for `flask send-mail`.
+    - ``inline``: now, before the caller goes on (the tests; scripts).
+    - ``outbox``: not here at all; `flask send-mail` (cron, or a separate process with
+      ``--watch``) delivers them.
+    """
+    ids = [i for i in mail_ids if i is not None]
+    if not ids:
+        return
+    how = current_app.config.get("MAIL_DELIVERY", "background")
+    if how == "inline":
+        deliver(ids)
+    elif how == "background":
+        _background_sender(current_app._get_current_object()).put(ids)
+    elif how != "outbox":
+        raise ValueError(f"MAIL_DELIVERY must be background, inline or outbox, not {how!r}")
+
+
+class _Sender:
+    """One daemon thread per process that delivers queued ids in an app context."""
+
+    def __init__(self, app):
+        self.app = app
+        self.queue: queue_module.Queue[list[int]] = queue_module.Queue()
+        self.thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
+        self.thread.start()
+        atexit.register(self.drain, timeout=10)
+
+    def put(self, ids: list[int]) -> None:
+        self.queue.put(ids)
+
+    def _run(self) -> None:
+        while True:
+            ids = self.queue.get()
+            try:
+                with self.app.app_context():
+                    try:
+                        deliver(ids)
+                    finally:
+                        db.session.remove()
+            except Exception:
+                self.app.logger.exception("Background mail delivery failed for %s", ids)
+            finally:
+                self.queue.task_done()
+
+    def drain(self, timeout: float = 10) -> bool:
+        """Wait until every queued id was tried (at most ``timeout`` seconds)."""
+        deadline = time.monotonic() + timeout
+        while self.queue.unfinished_tasks:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.01)
+        return True
+
+
+_senders: dict[tuple[int, int], _Sender] = {}
+_senders_lock = threading.Lock()
+
+
+def _background_sender(app) -> _Sender:
+    # Keyed by process too: a server that forks workers after loading the app (gunicorn
+    # --preload) must start a thread in each worker, not inherit a dead one.
+    key = (os.getpid(), id(app))
+    with _senders_lock:
+        sender = _senders.get(key)
+        if sender is None:
+            sender = _senders[key] = _Sender(app)
+        return sender
+
+
+def wait_for_background(app, timeout: float = 10) -> bool:
+    """Block until this process's sender for ``app`` has tried everything queued so far
+    (tests, benchmarks, and a clean shutdown)."""
+    sender = _senders.get((os.getpid(), id(app)))
+    return sender is None or sender.drain(timeout)
 
 
 def send_pending(limit: int = 500) -> dict[str, int]:
@@ -195,7 +306,7 @@ def resend(mail_id: int) -> OutgoingMail | None:
     mail = db.session.get(OutgoingMail, mail_id)
     if mail is None:
         return None
-    mail.status, mail.attempts = MailStatus.PENDING, 0
+    mail.status, mail.attempts, mail.claimed_at = MailStatus.PENDING, 0, None
     db.session.commit()
     deliver([mail.id])
     return mail

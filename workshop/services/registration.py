@@ -478,7 +478,7 @@ def register_many(
 
     results, mail_ids = run_locked(event_id, work)
     if deliver:
-        mail.deliver(mail_ids)
+        mail.dispatch(mail_ids)
     return results
 
 
@@ -521,7 +521,7 @@ def register(
         if send_mail and exc.existing_id is not None:
             _send_manage_link(exc.existing_id)
         raise
-    mail.deliver(outcome.mail_ids)
+    mail.dispatch(outcome.mail_ids)
     return outcome
 
 
@@ -540,7 +540,7 @@ def _send_manage_link(registration_id: int) -> None:
 
     queued_id = run_in_write_transaction(work)
     if queued_id is not None:
-        mail.deliver([queued_id])
+        mail.dispatch([queued_id])
 
 
 def cancel(registration_id: int, *, now: datetime, actor: User | None = None) -> Outcome:
@@ -570,7 +570,7 @@ def cancel(registration_id: int, *, now: datetime, actor: User | None = None) ->
         return outcome
 
     outcome = run_locked(reg_event, work)
-    mail.deliver(outcome.mail_ids)
+    mail.dispatch(outcome.mail_ids)
     return outcome
 
 
@@ -610,7 +610,7 @@ def restore(registration_id: int, *, now: datetime, actor: User) -> Outcome:
         return outcome
 
     outcome = run_locked(reg_event, work)
-    mail.deliver(outcome.mail_ids)
+    mail.dispatch(outcome.mail_ids)
     return outcome
 
 
@@ -643,7 +643,7 @@ def promote_by_hand(registration_id: int, *, now: datetime, actor: User) -> Outc
         return outcome
 
     outcome = run_locked(reg_event, work)
-    mail.deliver(outcome.mail_ids)
+    mail.dispatch(outcome.mail_ids)
     return outcome
 
 
@@ -661,7 +661,7 @@ def fill_from_waitlist(event_id: int, *, now: datetime, actor: User | None = Non
         return promoted, _queue_mails(promoted, "registration.promoted")
 
     promoted, mail_ids = run_locked(event_id, work)
-    mail.deliver(mail_ids)
+    mail.dispatch(mail_ids)
     return Outcome(registration=None, promoted=promoted, mail_ids=mail_ids)
 
 
