@@ -15,6 +15,7 @@ import http.client
 import json
 import multiprocessing
 import os
+import random
 import signal
 import socket
 import statistics
@@ -303,7 +304,9 @@ def _client_thread(port, job, start, out, interval):
     latencies, statuses, results = [], Counter(), Counter()
     start.wait()
     first = time.monotonic()
-    due = first
+    # Paced scanners are independent doors: each starts at its own moment within the
+    # interval, not all twenty in lockstep (which would measure bursts of twenty).
+    due = first + (random.uniform(0, interval) if interval else 0)
     for method, path, body, token in job:
         if interval:
             time.sleep(max(0.0, due - time.monotonic()))
