@@ -462,9 +462,10 @@ def _forget_mails() -> None:
 
 
 def _deliver_after_response(response, mail_ids: list[int]) -> None:
-    """Send the import's queued mails once the answer has gone out, for at most
-    IMPORT_MAIL_SECONDS (default 10): the organizer does not wait for them and the worker
-    is not held for minutes."""
+    """Send the import's queued mails once the answer has gone out: by the process's
+    sender thread (MAIL_DELIVERY=background), by `flask send-mail` (outbox), or, inline,
+    after the response for at most IMPORT_MAIL_SECONDS (default 10), so that the
+    organizer does not wait for them and the worker is not held for minutes."""
     if not mail_ids:
         return
     if current_app.config.get("MAIL_DELIVERY", "background") != "inline":

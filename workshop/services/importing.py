@@ -504,7 +504,7 @@ def apply_batch(batch_id: int, *, now: datetime, actor: User) -> tuple[ImportBat
     transaction (registration.register_many), and mark the batch applied. Commits.
 
     The registrations' mails are queued in that transaction but not sent: the caller
-    gets their ids to deliver after answering (``mail.deliver``), and ``flask send-mail``
+    gets their ids to deliver after answering (``mail.dispatch``), and ``flask send-mail``
     sends whatever is left, so a large import does not wait for a thousand messages.
 
     The batch is claimed first with a conditional update, so a double submit or a second

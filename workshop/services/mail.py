@@ -216,8 +216,7 @@ def dispatch(mail_ids: list[int]) -> None:
       mail server. Whatever it has not sent when the process stops stays pending in the
       outbox for `flask send-mail`.
     - ``inline``: now, before the caller goes on (the tests; scripts).
-    - ``outbox``: not here at all; `flask send-mail` (cron, or a separate process with
-      ``--watch``) delivers them.
+    - ``outbox``: not here at all; `flask send-mail` (from cron) delivers them.
     """
     ids = [i for i in mail_ids if i is not None]
     if not ids:
