@@ -650,6 +650,30 @@ def test_mail_after_the_answer_stops_at_its_time_budget(app, client, login, owne
     assert "menunggu dikirim" not in page(response)
 
 
+@pytest.mark.parametrize(("delivery", "expected"), [
+    ("background", [MailStatus.SENT, MailStatus.SENT]),
+    ("outbox", [MailStatus.PENDING, MailStatus.PENDING]),
+])
+def test_import_mail_follows_mail_delivery(app, client, login, owner, make_event, delivery,
+                                           expected):
+    """By default the process's sender thread sends the import's mails after the answer;
+    with MAIL_DELIVERY=outbox they wait for `flask send-mail`."""
+    from workshop.services import mail
+
+    app.config["MAIL_DELIVERY"] = delivery
+    event = make_event(owner=owner)
+    login(owner)
+    upload(client, event, "a.csv", b"nama;email;instansi\nA;a@x.id;GIZ\nB;b@x.id;GIZ\n")
+    [batch] = batches(app)
+    response = client.post(f"/organizer/events/{event.id}/registrations/import/{batch.id}/confirm")
+    assert response.status_code == 302
+    assert mail.wait_for_background(app, timeout=30)
+    with app.app_context():
+        statuses = db.session.scalars(sa.select(OutgoingMail.status)
+                                      .order_by(OutgoingMail.id)).all()
+    assert statuses == expected
+
+
 def test_cancel_at_the_report_imports_nothing(app, client, login, owner, make_event):
     event = make_event(owner=owner)
     login(owner)
