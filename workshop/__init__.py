@@ -1,5 +1,6 @@
 """Workshop: events, registration, QR check-in and certificates for a regency government."""
 
+import hmac
 from pathlib import Path
 
 from flask import Flask, has_request_context, request, session
@@ -67,8 +68,15 @@ def register_extensions(app: Flask) -> None:
     login_manager.session_protection = "strong"
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(models.User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        # "<id>:<stamp>" (User.get_id): a session from before the password changed is over.
+        user_id, _, stamp = session_id.partition(":")
+        if not user_id.isdigit() or not stamp:
+            return None
+        user = db.session.get(models.User, int(user_id))
+        if user is None or not hmac.compare_digest(user.session_stamp, stamp):
+            return None
+        return user
 
     with app.app_context():
         if db.engine.dialect.name == "sqlite":

@@ -78,8 +78,9 @@ def test_session_cookie_is_ignored(app, client, token_user, make_event, event_bo
     draft = make_event(owner=organizer, status=EventStatus.DRAFT)
     with app.test_request_context(environ_base=client.environ_base):
         identifier = _create_identifier()  # what "strong" session protection checks
+        session_id = organizer.get_id()
     with client.session_transaction() as session:
-        session["_user_id"] = str(organizer.id)
+        session["_user_id"] = session_id
         session["_fresh"] = True
         session["_id"] = identifier
     assert client.get("/auth/password").status_code == 200  # the pages see the login

@@ -234,6 +234,44 @@ def test_change_password_then_only_the_new_one_works(app, client, make_user, log
     assert new.status_code == 302
 
 
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, client, make_user,
+                                                                   login):
+    """A stolen session or a forgotten login on a shared office laptop ends when the
+    password changes; the browser that changed it stays signed in."""
+    user = make_user()
+    other = app.test_client()  # the same account on another device, with "remember me"
+    response = other.post("/auth/login", data={"email": user.email, "password": PASSWORD,
+                                               "remember": "y"})
+    assert response.status_code == 302
+    assert other.get_cookie("remember_token", domain="workshop.test") is not None
+    login(user)
+    assert is_logged_in(client) and is_logged_in(other)
+    other.delete_cookie("session", domain="workshop.test")
+    assert is_logged_in(other)  # signed in again by the remember-me cookie alone
+
+    response = post_password(client, new="kata-sandi-baru")
+    assert response.status_code == 302
+    assert "Sesi lain akun ini telah diakhiri." in client.get(response.location).get_data(
+        as_text=True)
+    assert is_logged_in(client)
+    assert not is_logged_in(other)
+    # Neither the old session nor the remember-me cookie brings it back.
+    other.delete_cookie("session", domain="workshop.test")
+    assert not is_logged_in(other)
+
+
+def test_an_admin_password_reset_ends_the_users_sessions(app, client, make_user, login):
+    from workshop.services import users
+
+    user = make_user()
+    login(user)
+    assert is_logged_in(client)
+    with app.app_context():
+        users.set_password(db.session.get(User, user.id), "direset-admin-123")
+        db.session.commit()
+    assert not is_logged_in(client)
+
+
 # --- language -------------------------------------------------------------
 
 

@@ -14,6 +14,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
+from flask_login.config import COOKIE_NAME
 
 from workshop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from workshop.extensions import db, limiter
@@ -87,6 +88,10 @@ def logout():
     return redirect(url_for("public.index"))
 
 
+def _remember_cookie() -> str:
+    return current_app.config.get("REMEMBER_COOKIE_NAME", COOKIE_NAME)
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
 def change_password():
@@ -104,7 +109,11 @@ def change_password():
                 field.errors = [*field.errors, *messages]
         else:
             db.session.commit()
-            flash(_("Kata sandi berhasil diubah."), "success")
+            # The new password ended every session of the account: keep this one.
+            login_user(current_user._get_current_object(),
+                       remember=_remember_cookie() in request.cookies)
+            flash(_("Kata sandi berhasil diubah. Sesi lain akun ini telah diakhiri."),
+                  "success")
             return redirect(home_for(current_user))
     return render_template("auth/change_password.html", form=form)
 

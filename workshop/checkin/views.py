@@ -157,7 +157,7 @@ def _not_found_limit() -> str:
 
 
 def _user_key() -> str:
-    return f"checkin-unknown:user:{current_user.get_id()}"
+    return f"checkin-unknown:user:{current_user.id}"
 
 
 

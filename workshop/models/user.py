@@ -1,10 +1,12 @@
 """Accounts, their roles and their API tokens."""
 
 import hashlib
+import hmac
 import secrets
 from datetime import datetime
 from enum import StrEnum
 
+from flask import current_app
 from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -55,6 +57,19 @@ class User(UserMixin, Base):
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)
+
+    @property
+    def session_stamp(self) -> str:
+        """Part of the login session's user id: it changes with the password, so a new
+        password (own change or an admin's reset) ends every other session and
+        remember-me cookie of the account. Keyed with the app's secret: the session
+        cookie is signed, not encrypted."""
+        digest = hmac.new(current_app.secret_key.encode(), self.password_hash.encode(),
+                          hashlib.sha256)
+        return digest.hexdigest()[:20]
+
+    def get_id(self) -> str:  # Flask-Login: what the session and remember cookie keep
+        return f"{self.id}:{self.session_stamp}"
 
     @property
     def is_active(self) -> bool:  # Flask-Login: inactive users cannot log in
