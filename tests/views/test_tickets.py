@@ -308,8 +308,9 @@ def test_files_are_addressed_by_the_manage_token_only(client, confirmed):
 
 @needs_pdftoppm
 def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path):
-    """Registered through the real form, from an English UI: the mail (in English) has the
-    Indonesian PDF ticket, whose QR scans to the check-in code."""
+    """Registered through the real form, from an English UI: the mail and its PDF ticket
+    are in English (the ticket is rendered when the mail is sent, in the mail's language),
+    and the ticket's QR scans to the check-in code."""
     client.post("/auth/language", data={"lang": "en", "next": "/"})
     response = client.post(f"/events/{event.id}/register", data={
         "name": NAME, "email": "najib@example.com", "phone": "0812-3456-7890",
@@ -322,16 +323,32 @@ def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path)
         code = reg.check_in_code
     [message] = sent_mails(tmp_path)
     assert message["To"] == "najib@example.com"
-    # The mail itself follows the registrant's language; the ticket is the Indonesian one.
     assert message["Subject"].startswith("Registration confirmed")
     [(filename, content_type, data)] = [a for a in attachments(message)
                                         if a[1] == "application/pdf"]  # beside the .ics
     assert (filename, content_type) == ("e-tiket-ir-h-abdul-najib-mm.pdf", "application/pdf")
     pages, text = pdf_text(data)
     assert pages == 1
-    for expected in ("E-TIKET KEGIATAN", "Kode presensi", DATE_ID, NAME, event.title, code):
+    for expected in ("EVENT E-TICKET", "Check-in code", DATE_EN, NAME, event.title, code):
         assert expected in text, expected
+    assert "E-TIKET KEGIATAN" not in text
     assert pdf_qr(data, tmp_path) == [code]
+
+
+@needs_pdftoppm
+def test_the_ticket_follows_the_mail_even_when_sent_later(app, runner, event, unit, person,
+                                                          register, tmp_path):
+    """Queued in Indonesian and sent later by `flask send-mail` (no request, no UI
+    language): the ticket is the Indonesian one, like the mail's text."""
+    app.config["MAIL_DELIVERY"] = "outbox"
+    register(event, person(unit))
+    assert sent_mails(tmp_path) == []
+    assert runner.invoke(args=["send-mail"]).exit_code == 0
+    [message] = sent_mails(tmp_path)
+    assert message["Subject"].startswith("Pendaftaran terkonfirmasi")
+    [data] = [a[2] for a in attachments(message) if a[1] == "application/pdf"]
+    _pages, text = pdf_text(data)
+    assert "E-TIKET KEGIATAN" in text and "EVENT E-TICKET" not in text
 
 
 def test_promotion_mail_carries_the_ticket_and_waitlist_mail_does_not(

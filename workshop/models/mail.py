@@ -32,6 +32,9 @@ class OutgoingMail(Base):
     # [{"filename", "content_type", "kind", "ref"}]: rendered when sent, not stored as bytes.
     attachments: Mapped[list | None] = mapped_column(JSON)
     kind: Mapped[str] = mapped_column(String(40))  # e.g. registration.confirmed
+    # The language the text was written in (the registrant's); the attachments, rendered
+    # when the message is sent, follow it. None: Indonesian.
+    locale: Mapped[str | None] = mapped_column(String(10))
     registration_id: Mapped[int | None] = mapped_column(
         ForeignKey("registration.id", ondelete="CASCADE"), index=True
     )

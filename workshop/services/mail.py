@@ -23,7 +23,7 @@ from functools import partial
 from pathlib import Path
 
 from flask import current_app, render_template
-from flask_babel import force_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
@@ -55,6 +55,7 @@ def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | 
     to: a bulk caller flushes once for all its messages)."""
     message = OutgoingMail(
         to=to,
+        locale=str(get_locale() or "id"),
         subject=subject[:300],
         body_text=body_text,
         body_html=body_html,
@@ -161,7 +162,7 @@ def deliver(mail_ids: list[int]) -> dict[str, int]:
         mail = db.session.get(OutgoingMail, mail_id, populate_existing=True)
         error = None
         try:
-            with force_locale("id"):
+            with force_locale(mail.locale or "id"):
                 message = build_message(mail)
             if current_app.config.get("MAIL_SERVER"):
                 _send_smtp(message)

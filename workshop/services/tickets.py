@@ -131,7 +131,7 @@ def ticket_attachment(reg: Registration, *, locale: str, organizer: str
 
 
 def _mail_attachment(reg: Registration) -> tuple[str, str, bytes] | None:
-    # Mail is built under force_locale("id"): the ticket speaks the mail's language.
+    # Mail is built under force_locale(the mail's locale): the ticket speaks its language.
     return ticket_attachment(reg, locale=str(get_locale() or "id"),
                              organizer=current_app.config["ORGANIZATION_NAME"])
 
