@@ -34,7 +34,13 @@ def _begin_fresh(session) -> bool:
     """
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite and session.in_transaction():
-        session.commit()
+        # Nothing is pending (callers read only), so there is nothing to expire: keeping
+        # what the request loaded (the user, the event) saves a reload of each.
+        expire, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire
     return sqlite
 
 
