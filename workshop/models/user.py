@@ -64,8 +64,9 @@ class User(UserMixin, Base):
         password (own change or an admin's reset) ends every other session and
         remember-me cookie of the account. Keyed with the app's secret: the session
         cookie is signed, not encrypted."""
-        digest = hmac.new(current_app.secret_key.encode(), self.password_hash.encode(),
-                          hashlib.sha256)
+        key = current_app.secret_key
+        digest = hmac.new(key if isinstance(key, bytes) else str(key).encode(),
+                          self.password_hash.encode(), hashlib.sha256)
         return digest.hexdigest()[:20]
 
     def get_id(self) -> str:  # Flask-Login: what the session and remember cookie keep
