@@ -3,7 +3,7 @@
 import hmac
 from pathlib import Path
 
-from flask import Flask, has_request_context, request, session
+from flask import Flask, current_app, has_request_context, request, session
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
@@ -103,8 +103,18 @@ def configure_sqlite(engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection):
-        mode = connection.get_execution_options().get("sqlite_begin", "")
+        mode = connection.get_execution_options().get("sqlite_begin")
+        if mode is None:
+            mode = "IMMEDIATE" if _request_begins_immediate() else ""
         connection.exec_driver_sql(f"BEGIN {mode}".strip())
+
+
+def _request_begins_immediate() -> bool:
+    if not has_request_context():  # CLI commands, the mail sender thread
+        return False
+    from workshop.services.locking import begins_immediate
+
+    return begins_immediate(request.method, current_app.view_functions.get(request.endpoint))
 
 
 def register_blueprints(app: Flask) -> None:

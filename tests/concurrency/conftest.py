@@ -12,14 +12,17 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from tests.concurrency._http import wait_until_ready
 from tests.conftest import FIXED_NOW
 from workshop.extensions import db
+from workshop.models import MailStatus, OutgoingMail
 from workshop.services.users import issue_token
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -106,3 +109,24 @@ def token_for(app):
         return token
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def server_done_with_mail(app):
+    """After each test, wait until the server's sender threads have sent every queued
+    mail (MAIL_DELIVERY=background: they write after the answers went out). The next
+    test prepares its rows from this process, and on SQLite a transaction that reads and
+    then writes fails at once when another process committed in between."""
+    yield
+    deadline = time.monotonic() + 120
+    with app.app_context():
+        while True:
+            pending = db.session.scalar(
+                sa.select(sa.func.count(OutgoingMail.id))
+                .where(OutgoingMail.status == MailStatus.PENDING))
+            db.session.rollback()
+            if not pending:
+                return
+            if time.monotonic() > deadline:
+                pytest.fail(f"the server still has {pending} mails to send after 120 s")
+            time.sleep(0.05)

@@ -21,6 +21,7 @@ from workshop.api.auth import (
 from workshop.models import Checkin, CheckinMethod, Event, User, db
 from workshop.services import checkin, events, reports
 from workshop.services.checkin import Scan, ScanResult
+from workshop.services.locking import deferred_reads
 
 
 def _door_event(event_id: int) -> Event:
@@ -79,6 +80,7 @@ def scan_json(result: Scan, actor: User) -> dict:
 
 
 @token_required()
+@deferred_reads
 def create_checkin():
     """One scanned text -> one outcome for today's event day (200 for every outcome)."""
     values = schemas.parse_checkin(schemas.json_object())

@@ -14,6 +14,7 @@ from workshop.api.auth import api_user, organizer_rate_limit, organizer_token_re
 from workshop.api.events import event_or_404
 from workshop.models import EventRole, Registration, db
 from workshop.services import events, registration
+from workshop.services.locking import deferred_reads
 from workshop.services.registration import DuplicateRegistration
 
 # Speakers and committee are added by the organizer at any time, like the organizer pages
@@ -32,6 +33,7 @@ def _registration_or_404(registration_id: int) -> Registration:
 
 @organizer_token_required
 @organizer_rate_limit
+@deferred_reads
 def create_registration(event_id: int):
     """Register one person; 201 with the registration (confirmed or waitlisted)."""
     event = event_or_404(event_id, manage=True)

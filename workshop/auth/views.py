@@ -20,6 +20,7 @@ from workshop.auth.forms import ChangePasswordForm, LanguageForm, LoginForm
 from workshop.extensions import db, limiter
 from workshop.services import users
 from workshop.services.errors import ValidationError
+from workshop.services.locking import deferred_reads
 
 bp = Blueprint("auth", __name__)
 
@@ -53,6 +54,7 @@ def home_for(user) -> str:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
+@deferred_reads  # writes nothing; the slow password check must not hold SQLite's lock
 def login():
     if current_user.is_authenticated:
         return redirect(safe_next(request.args.get("next")) or home_for(current_user))

@@ -45,6 +45,7 @@ from workshop.services import checkin
 from workshop.services.checkin import Scan, ScanResult
 from workshop.services.errors import DomainError
 from workshop.services.events import can_manage
+from workshop.services.locking import deferred_reads
 from workshop.timeutil import to_wib
 
 bp = Blueprint("checkin", __name__)
@@ -365,6 +366,7 @@ def _page_text() -> dict:
 
 @bp.post("/events/<int:event_id>/scan", endpoint="scan")
 @json_login_required
+@deferred_reads
 def scan(event_id: int):
     """One scanned text -> one outcome. ``nonce`` makes a retried request count once."""
     event = _door_event(event_id)
@@ -392,6 +394,7 @@ def scan(event_id: int):
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/checkin",
          endpoint="checkin_registration")
 @json_login_required
+@deferred_reads
 def checkin_registration(event_id: int, registration_id: int):
     """Check in someone found by the name search (no ticket at hand)."""
     event = _door_event(event_id)

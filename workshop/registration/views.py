@@ -23,11 +23,12 @@ from flask_login import current_user, login_required
 
 from workshop import clock
 from workshop.extensions import db, limiter
-from workshop.models import Event, Registration
+from workshop.models import Event, Registration, User
 from workshop.registration.forms import ConfirmForm, RegistrationForm, ResendForm
 from workshop.services import events, qr, tickets, units
 from workshop.services import registration as registrations
 from workshop.services.errors import DomainError, ValidationError
+from workshop.services.locking import deferred_reads, run_in_write_transaction
 
 bp = Blueprint("registration", __name__)
 
@@ -97,6 +98,7 @@ def _render_register(event: Event, form: RegistrationForm, resend: ResendForm, *
 
 @bp.route("/events/<int:event_id>/register", methods=["GET", "POST"])
 @limiter.limit(_registration_limit, methods=["POST"])
+@deferred_reads
 def register(event_id: int):
     event = _visible_event_or_404(event_id)
     now = clock.now()
@@ -133,8 +135,9 @@ def register(event_id: int):
 
     reg = outcome.registration
     if user is not None and form.save_profile.data:
-        registrations.save_to_profile(user, reg)
-        db.session.commit()
+        user_id, reg_id = user.id, reg.id
+        run_in_write_transaction(lambda: registrations.save_to_profile(
+            db.session.get(User, user_id), db.session.get(Registration, reg_id)))
     if outcome.waitlist_position is not None:
         flash(_("Pendaftaran diterima. Kuota sedang penuh, Anda berada di daftar tunggu "
                 "nomor %(n)d. Tautan halaman ini juga dikirim ke email Anda.",

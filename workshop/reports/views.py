@@ -32,6 +32,7 @@ from workshop.services import calendar as calendars
 from workshop.services.attendance_pdf import render_attendance_pdf, render_jp_recap_pdf
 from workshop.services.errors import ValidationError
 from workshop.services.events import can_view
+from workshop.services.locking import run_in_write_transaction
 from workshop.timeutil import to_wib
 
 bp = Blueprint("reports", __name__)
@@ -107,6 +108,14 @@ def _dashboard_context(event: Event) -> dict:
             "updated_at": to_wib(clock.now()).strftime("%H.%M.%S")}
 
 
+def _audit(action: str, obj, **details) -> None:
+    """Record that a report was taken, in a write transaction of its own: these are GET
+    requests, whose reads ran in an ordinary transaction that, on SQLite, could not write
+    any more once another request (a scan at the door) had committed meanwhile."""
+    actor = current_user._get_current_object()
+    run_in_write_transaction(lambda: audit.record(actor, action, obj, **details))
+
+
 @bp.get("/organizer/events/<int:event_id>/dashboard")
 @organizer_required
 def dashboard(event_id: int):
@@ -146,9 +155,8 @@ def attendance_pdf(event_id: int):
     sheet = documents.attendance_sheet(event, day, people, blank=blank,
                                        organization=_organization())
     data = render_attendance_pdf(sheet)
-    audit.record(current_user, "report.attendance_pdf", event, day=day.date.isoformat(),
-                 blank=blank, rows=len(people))
-    db.session.commit()
+    _audit("report.attendance_pdf", event, day=day.date.isoformat(), blank=blank,
+           rows=len(people))
     kind = "daftar-hadir-kosong" if blank else "daftar-hadir"
     return _file(data, "application/pdf", f"{kind}-{event.id}-{day.date.isoformat()}.pdf",
                  inline=True)
@@ -167,8 +175,7 @@ def export(event_id: int, fmt: str):
     else:
         data = exports.registrations_csv(days, people)
         content_type = "text/csv; charset=utf-8"
-    audit.record(current_user, "report.export", event, format=fmt, rows=len(people))
-    db.session.commit()
+    _audit("report.export", event, format=fmt, rows=len(people))
     return _file(data, content_type, f"pendaftar-kegiatan-{event.id}.{fmt}")
 
 
@@ -208,9 +215,8 @@ def units_xlsx():
         abort(422)
     rows = reports.unit_period_report(*period)
     data = exports.unit_report_xlsx(*period, rows, creator=_organization())
-    audit.record(current_user, "report.units_export", current_user,
-                 period_from=period[0].isoformat(), period_to=period[1].isoformat())
-    db.session.commit()
+    _audit("report.units_export", current_user, period_from=period[0].isoformat(),
+           period_to=period[1].isoformat())
     return _file(data, XLSX, f"rekap-unit-kerja-{period[0].isoformat()}-"
                              f"{period[1].isoformat()}.xlsx")
 
@@ -274,8 +280,7 @@ def jp_person():
 def jp_person_pdf():
     person = _person_or_404()
     years = jp_recap.recap(jp_recap.person_filter(person.nip, person.email))
-    audit.record(current_user, "report.jp_pdf", current_user, person=person.nip or person.email)
-    db.session.commit()
+    _audit("report.jp_pdf", current_user, person=person.nip or person.email)
     return _recap_pdf(person, years)
 
 

@@ -23,6 +23,30 @@ def _is_locked(exc: OperationalError) -> bool:
     return "database is locked" in str(exc.orig) or "database table is locked" in str(exc.orig)
 
 
+def deferred_reads(view):
+    """Mark a view whose writes all go through ``run_locked`` or
+    ``run_in_write_transaction`` (each its own BEGIN IMMEDIATE). On SQLite its requests
+    then read in ordinary deferred transactions although the method writes, so that the
+    write lock is held only for the writes: the door's scans, registrations, the login
+    form (whose password check is slow). Put it right above ``def``, below the route and
+    the other decorators (they copy the mark). See ``begins_immediate``."""
+    view.sqlite_deferred_reads = True
+    return view
+
+
+def begins_immediate(method: str | None, view) -> bool:
+    """Whether a SQLite transaction opened by this request should take the write lock at
+    once. A deferred transaction that has read cannot write after another connection
+    committed ("database is locked" at once, whatever the busy timeout), so every
+    request that may write (any method but GET, HEAD and OPTIONS) begins its
+    transactions with BEGIN IMMEDIATE, unless the view is marked ``deferred_reads``.
+    GET views that write (the audit rows of exports) write through
+    ``run_in_write_transaction``."""
+    if method is None or method in ("GET", "HEAD", "OPTIONS"):
+        return False
+    return not getattr(view, "sqlite_deferred_reads", False)
+
+
 def _begin_fresh(session) -> bool:
     """Prepare ``session`` for a write transaction; True on SQLite.
 
