@@ -13,21 +13,12 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import EmailField, HiddenField, SelectField, StringField, TelField
 
-from workshop.models import EmploymentStatus, EventRole, MailStatus, RegistrationStatus, Unit
+from workshop.labels import ROLE_LABELS, STATUS_LABELS
+from workshop.models import EmploymentStatus, EventRole, MailStatus, Unit
 from workshop.services.registration import NAME_MAX, RegistrationInput
 
 OTHER = "other"  # the unit choice "another institution"
 
-STATUS_LABELS = {
-    RegistrationStatus.CONFIRMED: _l("Terdaftar"),
-    RegistrationStatus.WAITLISTED: _l("Daftar tunggu"),
-    RegistrationStatus.CANCELLED: _l("Dibatalkan"),
-}
-ROLE_LABELS = {
-    EventRole.PARTICIPANT: _l("Peserta"),
-    EventRole.SPEAKER: _l("Narasumber"),
-    EventRole.COMMITTEE: _l("Panitia"),
-}
 MAIL_STATUS_LABELS = {
     MailStatus.SENT: _l("Terkirim"),
     MailStatus.PENDING: _l("Menunggu"),

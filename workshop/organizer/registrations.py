@@ -28,13 +28,12 @@ from werkzeug.exceptions import RequestEntityTooLarge
 
 from workshop import clock, errors
 from workshop.extensions import db
+from workshop.labels import ROLE_LABELS, STATUS_LABELS
 from workshop.models import MailStatus, OutgoingMail, Registration, RegistrationStatus
 from workshop.organizer.registration_forms import (
     EMPLOYMENT_LABELS,
     MAIL_KIND_LABELS,
     MAIL_STATUS_LABELS,
-    ROLE_LABELS,
-    STATUS_LABELS,
     ActionForm,
     ImportForm,
     OnBehalfForm,

@@ -15,6 +15,7 @@ from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
+from workshop.labels import ROLE_LABELS, STATUS_LABELS
 from workshop.services import xlsx
 from workshop.services.reports import Person
 from workshop.timeutil import WIB, to_wib
@@ -113,10 +114,6 @@ def _csv_value(value, kind: str) -> str:
 
 # --- the event's registrations with attendance -------------------------------------------
 
-STATUS_TEXT = {"confirmed": _l("Terdaftar"), "waitlisted": _l("Daftar tunggu"),
-               "cancelled": _l("Dibatalkan")}
-ROLE_TEXT = {"participant": _l("Peserta"), "speaker": _l("Narasumber"),
-             "committee": _l("Panitia")}
 EMPLOYMENT_TEXT = {"pns": "PNS", "pppk": "PPPK", "non_asn": _l("Non-ASN")}
 
 
@@ -148,7 +145,7 @@ def _texts(labels: dict) -> dict[str, str]:
 
 
 def summary_rows(people: list[Person]) -> list[list]:
-    employment, role, status = _texts(EMPLOYMENT_TEXT), _texts(ROLE_TEXT), _texts(STATUS_TEXT)
+    employment, role, status = _texts(EMPLOYMENT_TEXT), _texts(ROLE_LABELS), _texts(STATUS_LABELS)
     return [[n, p.name, p.nip, employment.get(p.employment_status, ""), p.position,
              p.affiliation, p.email, p.phone, role.get(p.role, p.role),
              status.get(p.status, p.status), p.created_at, *p.checkins, p.days_attended]
@@ -168,7 +165,7 @@ def day_columns() -> list[Column]:
 
 
 def day_rows(people: list[Person], index: int) -> list[list]:
-    role = _texts(ROLE_TEXT)
+    role = _texts(ROLE_LABELS)
     present = [p for p in people if p.checkins[index] is not None]
     return [[n, p.name, p.nip, p.position, p.affiliation, role.get(p.role, p.role),
              p.checkins[index]] for n, p in enumerate(present, start=1)]
