@@ -17,6 +17,14 @@ from werkzeug.exceptions import TooManyRequests
 from workshop.extensions import limiter
 
 
+def spend_unknown_code(user_id: int) -> None:
+    """A scan answered "not_found" spends its user's budget of unknown codes (one budget
+    for the door page and the API: CHECKIN_NOT_FOUND_LIMIT, default 120 per minute).
+    Real tickets never spend it, so a busy door is never slowed."""
+    spend(current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute"),
+          f"checkin-unknown:user:{user_id}")
+
+
 def spend(limit: str, key: str) -> None:
     """Count one against ``limit`` (e.g. "120 per minute") for ``key``; raise 429 when
     the budget was already spent."""

@@ -16,7 +16,6 @@ from workshop.api.auth import (
     organizer_rate_limit,
     organizer_token_required,
     token_required,
-    token_user_key,
 )
 from workshop.models import Checkin, CheckinMethod, Event, User, db
 from workshop.services import checkin, events, reports
@@ -38,13 +37,6 @@ def _door_event(event_id: int) -> Event:
             403, _("Anda tidak ditugaskan untuk presensi kegiatan ini."), "forbidden"
         )
     return event
-
-
-# --- the unknown-code limit --------------------------------------------------------
-
-
-def _not_found_limit() -> str:
-    return current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute")
 
 
 # --- JSON shapes -------------------------------------------------------------------
@@ -86,15 +78,12 @@ def create_checkin():
     values = schemas.parse_checkin(schemas.json_object())
     event = _door_event(values["event_id"])
     code, nonce = values["code"], values["nonce"]
-    if checkin.clean_code(code) is None:
-        nonce = None  # junk never reaches the database, with or without a nonce
     actor = api_user()
     result = checkin.scan(
         event, code, actor=actor, now=clock.now(), method=CheckinMethod.API, nonce=nonce
     )
     if result.result == ScanResult.NOT_FOUND:
-        # Only unknown codes spend the budget: a door of real tickets is never slowed.
-        throttle.spend(_not_found_limit(), f"checkin-unknown:{token_user_key()}")
+        throttle.spend_unknown_code(actor.id)
     return scan_json(result, actor)
 
 

@@ -31,12 +31,11 @@ from workshop import clock, errors, throttle
 from workshop.checkin.forms import AssignStaffForm, RemoveStaffForm, ScanForm, SearchForm
 from workshop.extensions import db
 from workshop.formatting import date_range, long_date, short_date, wib_time
+from workshop.labels import ROLE_LABELS, STATUS_LABELS
 from workshop.models import (
     CheckinMethod,
     Event,
-    EventRole,
     Registration,
-    RegistrationStatus,
     Role,
     User,
 )
@@ -57,16 +56,6 @@ NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")  # crypto.randomUUID() and the lik
 POLL_SECONDS = 5
 RECENT_LIMIT = 20
 
-ROLE_LABELS = {
-    EventRole.PARTICIPANT: _l("Peserta"),
-    EventRole.SPEAKER: _l("Narasumber"),
-    EventRole.COMMITTEE: _l("Panitia"),
-}
-STATUS_LABELS = {
-    RegistrationStatus.CONFIRMED: _l("Terdaftar"),
-    RegistrationStatus.WAITLISTED: _l("Daftar tunggu"),
-    RegistrationStatus.CANCELLED: _l("Dibatalkan"),
-}
 METHOD_LABELS = {
     CheckinMethod.CAMERA: _l("Kamera"),
     CheckinMethod.SCANNER: _l("Pemindai"),
@@ -148,17 +137,6 @@ def json_login_required(view):
 
 def _actor() -> User:
     return current_user._get_current_object()
-
-
-# --- rate limit: unknown codes only ------------------------------------------------
-
-
-def _not_found_limit() -> str:
-    return current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute")
-
-
-def _user_key() -> str:
-    return f"checkin-unknown:user:{current_user.id}"
 
 
 
@@ -381,13 +359,10 @@ def scan(event_id: int):
     nonce = body.get("nonce")
     if nonce is not None and not (isinstance(nonce, str) and NONCE.fullmatch(nonce)):
         return _bad_request(_("Nonce tidak sah."))
-    if checkin.clean_code(code) is None:
-        nonce = None  # junk never reaches the database, with or without a nonce
     result = checkin.scan(event, code, actor=_actor(), now=clock.now(),
                           method=CheckinMethod(method), nonce=nonce)
     if result.result == ScanResult.NOT_FOUND:
-        # Only unknown codes spend the budget: a door of real tickets is never slowed.
-        throttle.spend(_not_found_limit(), _user_key())
+        throttle.spend_unknown_code(current_user.id)
     return jsonify(_scan_json(event, result, raw_code=code))
 
 
