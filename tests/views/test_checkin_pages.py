@@ -552,6 +552,20 @@ def test_assign_and_remove_staff(app, client, login, door, make_user):
     assert client.get(f"/checkin/events/{door.event.id}").status_code == 403
 
 
+def test_a_draft_door_is_unknown_to_who_may_not_see_it(app, client, login, door, make_event):
+    """Someone else's draft is a 404 (as in the API), a visible event they may not run
+    a 403."""
+    draft = make_event(owner=door.users["owner"], status="draft")
+    login(door.users["other_organizer"])
+    assert client.get(f"/checkin/events/{draft.id}").status_code == 404
+    assert client.post(f"/checkin/events/{draft.id}/scan",
+                       json={"code": "x" * 43}).status_code == 404
+    assert client.get(f"/checkin/events/{door.event.id}").status_code == 403
+    client.post("/auth/logout")
+    login(door.users["owner"])
+    assert client.get(f"/checkin/events/{draft.id}").status_code == 200
+
+
 @pytest.mark.parametrize("user_id", ["participant", "admin", "inactive", "abc", ""])
 def test_assign_refuses_non_staff(app, client, login, door, make_user, user_id):
     inactive = make_user(Role.STAFF, active=False)

@@ -7,7 +7,6 @@ count against a per-user limit; scans of real tickets are never throttled.
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy.orm import joinedload
 
 from workshop import clock, throttle
 from workshop.api import openapi, schemas
@@ -24,19 +23,9 @@ from workshop.services.locking import deferred_reads
 
 
 def _door_event(event_id: int) -> Event:
-    """The event if the caller may run its door: unknown (or a draft the caller may not
-    see) 404, anyone else 403."""
-    # The days come in the same query: the scan needs today's, and it is better read here
-    # than inside the scan's write transaction.
-    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
-    user = api_user()
-    if event is None or not (events.can_view(user, event) or checkin.can_check_in(user, event)):
-        raise schemas.ApiError(404, _("Kegiatan tidak ditemukan."), "not_found")
-    if not checkin.can_check_in(user, event):
-        raise schemas.ApiError(
-            403, _("Anda tidak ditugaskan untuk presensi kegiatan ini."), "forbidden"
-        )
-    return event
+    """The event if the caller may run its door (404/403 JSON otherwise, from the
+    DomainError handler)."""
+    return checkin.door_event(api_user(), event_id)
 
 
 # --- JSON shapes -------------------------------------------------------------------

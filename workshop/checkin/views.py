@@ -24,7 +24,6 @@ from flask_babel import lazy_gettext as _l
 from flask_babel import pgettext
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from workshop import clock, errors, throttle
@@ -112,15 +111,13 @@ def handle_unexpected(exc: Exception):
 
 
 def _door_event(event_id: int) -> Event:
-    """The event if the current user may run its door: unknown 404, not allowed 403.
-    (The blueprint's error handler answers JSON for the JSON endpoints.)"""
-    # The days come with the event: a scan needs today's.
-    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
-    if event is None:
-        abort(404)
-    if not checkin.can_check_in(current_user, event):
-        abort(403)
-    return event
+    """The event if the current user may run its door: unknown (or a draft they may not
+    see) 404, not allowed 403. (The blueprint's error handler answers JSON for the JSON
+    endpoints.)"""
+    try:
+        return checkin.door_event(current_user, event_id)
+    except DomainError as exc:
+        abort(exc.status)
 
 
 def json_login_required(view):

@@ -32,7 +32,7 @@ from workshop.models import (
 )
 from workshop.models.base import UTCDateTime
 from workshop.services import audit
-from workshop.services.errors import DomainError
+from workshop.services.errors import DomainError, NotAllowed, NotFound
 from workshop.services.events import can_manage, can_view
 from workshop.services.locking import run_in_write_transaction
 from workshop.timeutil import to_wib
@@ -100,6 +100,19 @@ def can_check_in(user: User | None, event: Event) -> bool:
     if can_manage(user, event):
         return True
     return user.role == Role.STAFF and is_assigned(user, event.id)
+
+
+def door_event(user: User | None, event_id: int) -> Event:
+    """The event whose door ``user`` wants to run, with its days loaded (a scan needs
+    today's). Raises NotFound when it does not exist or is a draft the user may not see,
+    NotAllowed when they see it but are neither an admin, its organizer nor staff
+    assigned to it. The door page and the API answer from this one rule."""
+    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
+    if event is None or not (can_view(user, event) or can_check_in(user, event)):
+        raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+    if not can_check_in(user, event):
+        raise NotAllowed(str(_l("Anda tidak ditugaskan untuk presensi kegiatan ini.")))
+    return event
 
 
 def checkin_events(user: User) -> list[Event]:

@@ -25,6 +25,13 @@ class ValidationError(DomainError):
         self.fields = fields
 
 
+class NotFound(DomainError):
+    """Unknown, or someone else's: views answer 404 either way."""
+
+    code = "not_found"
+    status = 404
+
+
 class NotAllowed(DomainError):
     code = "forbidden"
     status = 403

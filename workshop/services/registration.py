@@ -30,7 +30,7 @@ from workshop.models import (
     db,
 )
 from workshop.services import audit, mail
-from workshop.services.errors import DomainError, ValidationError
+from workshop.services.errors import DomainError, NotFound, ValidationError
 from workshop.services.identity import (
     IdentityError,
     check_nip,
@@ -74,11 +74,6 @@ class DuplicateRegistration(DomainError):
     def __init__(self, message: str, existing_id: int | None = None):
         super().__init__(message)
         self.existing_id = existing_id
-
-
-class NotFound(DomainError):
-    code = "not_found"
-    status = 404
 
 
 @dataclass
