@@ -47,25 +47,33 @@ def begins_immediate(method: str | None, view) -> bool:
     return not getattr(view, "sqlite_deferred_reads", False)
 
 
-def _begin_fresh(session) -> bool:
-    """Prepare ``session`` for a write transaction; True on SQLite.
+def _is_sqlite(session) -> bool:
+    return session.get_bind().dialect.name == "sqlite"
 
-    SQLite must start a new transaction to take the write lock with BEGIN IMMEDIATE, so
-    a transaction the request opened for its reads is committed first. PostgreSQL needs
-    no new transaction (row locks and constraints do the work, and READ COMMITTED reads
-    fresh rows in every statement): the request's transaction goes on, which saves a
-    commit and a connection checkout on every write.
+
+def _begin_write(session, sqlite: bool) -> None:
+    """Start the write transaction of ``session``.
+
+    SQLite takes the write lock with BEGIN IMMEDIATE, which needs a new transaction: a
+    transaction the request opened for its reads is ended first, in place on its
+    connection (COMMIT, then BEGIN IMMEDIATE; anything pending is flushed before).
+    That keeps what the request loaded, unexpired (reloading the user or the event would
+    cost a SELECT each), and saves the Session a commit and a new transaction on the
+    door's hottest path. Without such a transaction (or after a rollback) the new one
+    simply begins IMMEDIATE. PostgreSQL needs no new transaction (row locks and
+    constraints do the work, and READ COMMITTED reads fresh rows in every statement):
+    the request's transaction goes on, which saves a commit and a connection checkout on
+    every write.
     """
-    sqlite = session.get_bind().dialect.name == "sqlite"
-    if sqlite and session.in_transaction():
-        # Nothing is pending (callers read only), so there is nothing to expire: keeping
-        # what the request loaded (the user, the event) saves a reload of each.
-        expire, session.expire_on_commit = session.expire_on_commit, False
-        try:
-            session.commit()
-        finally:
-            session.expire_on_commit = expire
-    return sqlite
+    if not sqlite:
+        return
+    if session.in_transaction() and not session.in_nested_transaction():
+        session.flush()
+        driver = session.connection().connection.dbapi_connection
+        driver.execute("COMMIT")
+        driver.execute("BEGIN IMMEDIATE")
+    else:
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def run_in_write_transaction(work: Callable[[], T]) -> T:
@@ -77,11 +85,10 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
     transaction; the unique constraints decide races.
     """
     session = db.session()
-    sqlite = _begin_fresh(session)
+    sqlite = _is_sqlite(session)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if sqlite:
-                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            _begin_write(session, sqlite)
             result = work()
             session.commit()
             return result
@@ -105,11 +112,10 @@ def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
     is locked" is retried a few times.
     """
     session = db.session()  # the request's real Session behind the scoped proxy
-    sqlite = _begin_fresh(session)
+    sqlite = _is_sqlite(session)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            if sqlite:
-                session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
+            _begin_write(session, sqlite)
             event = session.scalar(
                 db.select(Event)
                 .where(Event.id == event_id)
