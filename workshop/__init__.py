@@ -4,6 +4,7 @@ import hmac
 from pathlib import Path
 
 from flask import Flask, current_app, has_request_context, request, session
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import event
@@ -27,6 +28,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if proxies := int(app.config.get("PROXY_FIX") or 0):
         # Behind a reverse proxy: trust its X-Forwarded-* headers (client address, https).
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies)
+    app.session_interface = SessionInterface()
     register_extensions(app)
     register_blueprints(app)
     errors.register(app)
@@ -37,11 +39,24 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, except under /api/: the JSON API authenticates by
+    bearer token only and never reads or sets the cookie (a browser signed in to the
+    pages is anonymous there), so its requests do not decode one."""
+
+    def open_session(self, app, request):
+        if request.path.startswith("/api/"):
+            return self.make_null_session(app)
+        return super().open_session(app, request)
+
+
 def select_locale() -> str:
     languages = config.DEFAULTS["LANGUAGES"]
     if not has_request_context():  # CLI commands and background work
         return "id"
-    if current_user and current_user.is_authenticated and current_user.locale in languages:
+    # The API never signs anyone in from the session (bearer tokens only): no user to ask.
+    if request.blueprint != "api" and current_user and current_user.is_authenticated \
+            and current_user.locale in languages:
         return current_user.locale
     if session.get("lang") in languages:
         return session["lang"]
@@ -106,7 +121,9 @@ def configure_sqlite(engine) -> None:
         mode = connection.get_execution_options().get("sqlite_begin")
         if mode is None:
             mode = "IMMEDIATE" if _request_begins_immediate() else ""
-        connection.exec_driver_sql(f"BEGIN {mode}".strip())
+        # Straight to the driver: a BEGIN needs none of SQLAlchemy's statement handling,
+        # and every request runs one.
+        connection.connection.dbapi_connection.execute(f"BEGIN {mode}".strip())
 
 
 def _request_begins_immediate() -> bool:
@@ -180,13 +197,19 @@ def register_security_headers(app: Flask) -> None:
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 
+    common = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
+              ("X-Frame-Options", "DENY"))
+    api_headers = (*common, ("Cache-Control", "no-store"))
+    page_header = ("Content-Security-Policy", csp)
+
     @app.after_request
     def security_headers(response):
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if response.mimetype == "text/html":
-            response.headers.setdefault("Content-Security-Policy", csp)
-        if request.path.startswith("/api/"):
-            response.headers.setdefault("Cache-Control", "no-store")
+        headers = response.headers
+        wanted = api_headers if request.path.startswith("/api/") else common
+        if (headers.get("Content-Type") or "").startswith("text/html"):
+            wanted = (*wanted, page_header)
+        present = {key.lower() for key, _value in headers.items()}
+        for key, value in wanted:
+            if key.lower() not in present:  # a view's own value wins
+                headers.add(key, value)
         return response
