@@ -37,8 +37,9 @@ def setup(app, make_event, make_user, person, register):
 
     def scan(code, now=FIXED_NOW, who=staff, **kwargs):
         with app.app_context():
-            result = checkin.scan(db.session.get(Event, event.id), code,
-                                  actor=db.session.get(User, who.id), now=now, **kwargs)
+            actor = db.session.get(User, who.id)
+            result = checkin.scan(checkin.open_door(actor, event.id, now), code,
+                                  actor=actor, now=now, **kwargs)
             name = result.registration.name if result.registration else None
             other = result.other_event.title if result.other_event else None
             return result.result, name, other, result.checkin.id if result.checkin else None
@@ -205,8 +206,9 @@ def test_search_check_in_and_stats(app, setup, make_unit, person, register):
     register(event, person())
     with app.app_context():
         ev = db.session.get(Event, event.id)
-        result = checkin.check_in_registration(ev, a.id, actor=db.session.get(User, staff.id),
-                                               now=FIXED_NOW)
+        actor = db.session.get(User, staff.id)
+        result = checkin.check_in_registration(checkin.open_door(actor, ev.id, FIXED_NOW), a.id,
+                                               actor=actor, now=FIXED_NOW)
         assert result.result == ScanResult.OK
         assert result.checkin.method == CheckinMethod.SEARCH
         stats = checkin.day_stats(ev, checkin.event_day_for(ev, FIXED_NOW))

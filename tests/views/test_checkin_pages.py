@@ -98,9 +98,9 @@ def scan(client, door, code, **body):
 
 def seed_checkin(app, door, reg_label="budi", who="assigned_staff") -> int:
     with app.app_context():
-        result = checkin.scan(db.session.get(Event, door.event.id),
-                              door.regs[reg_label].check_in_code,
-                              actor=db.session.get(User, door.users[who].id), now=FIXED_NOW)
+        actor = db.session.get(User, door.users[who].id)
+        result = checkin.scan(checkin.open_door(actor, door.event.id, FIXED_NOW),
+                              door.regs[reg_label].check_in_code, actor=actor, now=FIXED_NOW)
         assert result.result == "ok"
         return result.checkin.id
 
@@ -453,8 +453,9 @@ def test_recent_is_limited_to_twenty(app, client, login, door, person, enrol, ma
     regs = [enrol(big, person()) for _ in range(22)]
     with app.app_context():
         for reg in regs:
-            assert checkin.scan(db.session.get(Event, event.id), reg.check_in_code,
-                                actor=db.session.get(User, owner.id), now=FIXED_NOW).result == "ok"
+            actor = db.session.get(User, owner.id)
+            assert checkin.scan(checkin.open_door(actor, event.id, FIXED_NOW), reg.check_in_code,
+                                actor=actor, now=FIXED_NOW).result == "ok"
     login(door.users["owner"])
     stats = client.get(f"/checkin/events/{big.id}/stats").get_json()
     assert stats["checked_in"] == 22 and len(stats["recent"]) == 20
@@ -503,9 +504,9 @@ def test_undo_of_another_events_checkin_is_404(app, client, login, door, make_ev
     other = make_event(owner=door.users["owner"], starts_at=DAY1)
     reg = enrol(other, person())
     with app.app_context():
-        cid = checkin.scan(db.session.get(Event, other.id), reg.check_in_code,
-                           actor=db.session.get(User, door.users["owner"].id),
-                           now=FIXED_NOW).checkin.id
+        actor = db.session.get(User, door.users["owner"].id)
+        cid = checkin.scan(checkin.open_door(actor, other.id, FIXED_NOW), reg.check_in_code,
+                           actor=actor, now=FIXED_NOW).checkin.id
     login(door.users["owner"])
     response = client.post(f"/checkin/events/{door.event.id}/checkins/{cid}/undo", json={})
     assert response.status_code == 404

@@ -12,9 +12,9 @@ from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 
 from workshop.errors import json_error
-from workshop.extensions import limiter
+from workshop.extensions import db, limiter
 from workshop.models import Role, User
-from workshop.services.users import user_for_token
+from workshop.services.users import TokenUser, user_for_token
 
 MISSING_TOKEN = _l("Token API wajib dikirim di header Authorization: Bearer <token>.")
 INVALID_TOKEN = _l("Token API tidak valid atau sudah tidak berlaku.")
@@ -28,28 +28,40 @@ def unauthorized(message, error: str = "unauthorized", challenge: str = "Bearer"
 
 
 def load_token_user():
-    """before_request: set ``g.api_user`` from the bearer token (None when none is sent).
+    """before_request: set ``g.api_identity`` from the bearer token (None when none is sent).
 
     A header that is present but wrong (another scheme, an empty or unknown token, a
     deactivated user) is answered 401 on every endpoint, public ones included, so that a
     client with a bad token notices instead of silently seeing the anonymous view.
     """
-    g.api_user = None
+    g.api_identity = None
     header = request.headers.get("Authorization")
     if header is None:
         return None
     scheme, _, token = header.strip().partition(" ")
     token = token.strip()
-    user = user_for_token(token) if scheme.lower() == "bearer" and token else None
-    if user is None:
+    identity = user_for_token(token) if scheme.lower() == "bearer" and token else None
+    if identity is None:
         return unauthorized(INVALID_TOKEN, "invalid_token", 'Bearer error="invalid_token"')
-    g.api_user = user
+    g.api_identity = identity
     return None
 
 
+def api_identity() -> TokenUser | None:
+    """Who the bearer token belongs to (id, role, name), without an ORM object: enough for
+    permission checks, and all the door's scans need."""
+    return g.get("api_identity")
+
+
 def api_user() -> User | None:
-    """The user the bearer token belongs to; None for an anonymous caller."""
-    return g.get("api_user")
+    """The User the bearer token belongs to (loaded on first use); None for an anonymous
+    caller."""
+    identity = api_identity()
+    if identity is None:
+        return None
+    if "api_user" not in g:
+        g.api_user = db.session.get(User, identity.id)
+    return g.api_user
 
 
 def token_required(*roles: Role):
@@ -59,7 +71,7 @@ def token_required(*roles: Role):
     def decorator(view):
         @wraps(view)
         def wrapped(*args, **kwargs):
-            user = api_user()
+            user = api_identity()
             if user is None:
                 return unauthorized(MISSING_TOKEN)
             if roles and user.role not in roles:
@@ -80,7 +92,7 @@ organizer_token_required = token_required(Role.ADMIN, Role.ORGANIZER)
 def token_user_key() -> str:
     """Rate-limit key: the token's user (one budget per account, whichever device or
     address it calls from); the client address for anonymous callers."""
-    user = api_user()
+    user = api_identity()
     return f"api-user:{user.id}" if user is not None else f"api-ip:{get_remote_address()}"
 
 

@@ -120,6 +120,15 @@ def _door_event(event_id: int) -> Event:
         abort(exc.status)
 
 
+def _open_door(event_id: int, now, code: str | None = None) -> checkin.Door:
+    """The door a scan goes through (with the scanned code's registration), by the same
+    rule as _door_event (404 / 403)."""
+    try:
+        return checkin.open_door(current_user, event_id, now, code)
+    except DomainError as exc:
+        abort(exc.status)
+
+
 def json_login_required(view):
     """Like login_required, but anonymous callers get 401 JSON instead of a redirect."""
 
@@ -140,7 +149,7 @@ def _actor() -> User:
 # --- JSON shapes -------------------------------------------------------------------
 
 
-def _registration_json(reg: Registration) -> dict:
+def _registration_json(reg: checkin.DoorRegistration) -> dict:
     return {
         "id": reg.id,
         "name": reg.name,
@@ -157,7 +166,7 @@ def _event_days_text(event: Event) -> str:
     return date_range(event.starts_at, event.ends_at)
 
 
-def _detail(event: Event, result: Scan, raw_code: str | None) -> str:
+def _detail(door: checkin.Door, result: Scan, raw_code: str | None) -> str:
     """One line under the headline that tells the door what to do next."""
     row = result.checkin
     if result.result == ScanResult.OK:
@@ -177,13 +186,14 @@ def _detail(event: Event, result: Scan, raw_code: str | None) -> str:
     if result.result == ScanResult.NOT_CONFIRMED:
         return _("Peserta masih di daftar tunggu. Arahkan ke meja panitia.")
     if result.result == ScanResult.NOT_EVENT_DAY:
+        event = db.session.get(Event, door.id)
         return _("Jadwal kegiatan: %(days)s.", days=_event_days_text(event))
     if raw_code is not None and checkin.clean_code(raw_code) is None:
         return _("Yang dipindai bukan kode tiket kegiatan. Minta peserta menunjukkan QR tiketnya.")
     return _("Kode tidak terdaftar. Cari peserta dengan nama bila perlu.")
 
 
-def _scan_json(event: Event, result: Scan, raw_code: str | None = None) -> dict:
+def _scan_json(door: checkin.Door, result: Scan, raw_code: str | None = None) -> dict:
     row = result.checkin
     when = row.checked_in_at if row is not None else None
     by = row.scanned_by.name if row is not None and row.scanned_by is not None else None
@@ -191,7 +201,7 @@ def _scan_json(event: Event, result: Scan, raw_code: str | None = None) -> dict:
         "result": str(result.result),
         "tone": TONES[result.result],
         "message": result.message,
-        "detail": _detail(event, result, raw_code),
+        "detail": _detail(door, result, raw_code),
         "registration": _registration_json(result.registration) if result.registration else None,
         "checkin_id": row.id if row is not None else None,
         "checked_in_at": to_wib(when).isoformat() if when else None,
@@ -344,23 +354,24 @@ def _page_text() -> dict:
 @deferred_reads
 def scan(event_id: int):
     """One scanned text -> one outcome. ``nonce`` makes a retried request count once."""
-    event = _door_event(event_id)
+    now = clock.now()
     body = request.get_json(silent=True)
+    raw = body.get("code") if isinstance(body, dict) else None
+    code = raw if isinstance(raw, str) else ""
+    door = _open_door(event_id, now, code)  # 404 / 403 before any complaint about the body
     if not isinstance(body, dict):
         return _bad_request(_("Kirim data pindaian sebagai JSON."))
-    raw = body.get("code")
-    code = raw if isinstance(raw, str) else ""
     method = body.get("method", CheckinMethod.CAMERA.value)
     if method not in (CheckinMethod.CAMERA.value, CheckinMethod.SCANNER.value):
         return _bad_request(_("Cara pindai tidak dikenal."))
     nonce = body.get("nonce")
     if nonce is not None and not (isinstance(nonce, str) and NONCE.fullmatch(nonce)):
         return _bad_request(_("Nonce tidak sah."))
-    result = checkin.scan(event, code, actor=_actor(), now=clock.now(),
+    result = checkin.scan(door, code, actor=_actor(), now=now,
                           method=CheckinMethod(method), nonce=nonce)
     if result.result == ScanResult.NOT_FOUND:
         throttle.spend_unknown_code(current_user.id)
-    return jsonify(_scan_json(event, result, raw_code=code))
+    return jsonify(_scan_json(door, result, raw_code=code))
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/checkin",
@@ -369,10 +380,11 @@ def scan(event_id: int):
 @deferred_reads
 def checkin_registration(event_id: int, registration_id: int):
     """Check in someone found by the name search (no ticket at hand)."""
-    event = _door_event(event_id)
-    result = checkin.check_in_registration(event, registration_id, actor=_actor(),
-                                           now=clock.now(), method=CheckinMethod.SEARCH)
-    return jsonify(_scan_json(event, result))
+    now = clock.now()
+    door = _open_door(event_id, now)
+    result = checkin.check_in_registration(door, registration_id, actor=_actor(), now=now,
+                                           method=CheckinMethod.SEARCH)
+    return jsonify(_scan_json(door, result))
 
 
 @bp.get("/events/<int:event_id>/search", endpoint="search")

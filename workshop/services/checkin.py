@@ -12,10 +12,10 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, or_
+from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
-from sqlalchemy.orm.attributes import set_committed_value
 
 from workshop.models import (
     Checkin,
@@ -62,19 +62,94 @@ MESSAGES = {
 }
 
 
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+
+
+@dataclass(frozen=True)
+class EventRef:
+    id: int
+    title: str
+
+
+@dataclass(frozen=True)
+class DoorRegistration:
+    """What the door sees of a registration (no contact details, no secrets): one Core
+    row, with its unit's names."""
+
+    id: int
+    event_id: int
+    name: str
+    position: str
+    unit_id: int | None
+    institution: str | None
+    unit_name: str | None
+    unit_short_name: str | None
+    role: str
+    status: str
+
+    @property
+    def affiliation(self) -> str:
+        """The unit's name or the outside institution (as Registration.affiliation)."""
+        return self.unit_name if self.unit_id is not None else (self.institution or "")
+
+
+@dataclass(frozen=True)
+class DoorCheckin:
+    """A check-in as the door answers it: when, how, and by whom."""
+
+    id: int
+    checked_in_at: datetime
+    method: str
+    nonce: str | None
+    scanned_by: Person | None
+
+
+@dataclass(frozen=True)
+class Door:
+    """An event's door as a scan needs it, read in one Core statement: the event's owner
+    and status (the permission rules read those, as from an Event), today's event day,
+    whether the scanning user is assigned to it and, when opened for a scanned code, the
+    registration holding that code (of whichever event)."""
+
+    id: int
+    title: str
+    owner_id: int | None
+    status: str
+    day_id: int | None
+    day: date | None
+    assigned: bool
+    code: str | None = None  # the scanned code read with the door, and its registration
+    ticket: DoorRegistration | None = None
+
+    @property
+    def event_id(self) -> int:
+        return self.id
+
+
 @dataclass
 class Scan:
     """What a scan found. ``registration`` is set when it belongs to this event."""
 
     result: ScanResult
-    registration: Registration | None = None
-    checkin: Checkin | None = None
+    registration: DoorRegistration | None = None
+    checkin: DoorCheckin | None = None
     day: date | None = None
-    other_event: Event | None = None  # wrong_event: the event it belongs to, if visible
+    other_event: EventRef | None = None  # wrong_event: the event it belongs to, if visible
 
     @property
     def message(self) -> str:
-        return str(MESSAGES[self.result])
+        """The outcome in the request's language (looked up once per language)."""
+        key = (str(get_locale()), self.result)
+        text = _MESSAGE_TEXT.get(key)
+        if text is None:
+            text = _MESSAGE_TEXT[key] = str(MESSAGES[self.result])
+        return text
+
+
+_MESSAGE_TEXT: dict[tuple[str, ScanResult], str] = {}
 
 
 # --- who may check in ----------------------------------------------------------
@@ -88,31 +163,101 @@ _ASSIGNED = (
 
 
 def is_assigned(user: User, event_id: int) -> bool:
-    # A plain Core statement: every scan asks this, and it needs no ORM objects.
+    # A plain Core statement: it needs no ORM objects.
     return db.session.connection().execute(
         _ASSIGNED, {"event_id": event_id, "user_id": user.id}).first() is not None
 
 
 def can_check_in(user: User | None, event: Event) -> bool:
     """Admins, the event's organizer, and staff assigned to the event."""
+    return _may_check_in(user, event, lambda: is_assigned(user, event.id))
+
+
+def _may_check_in(user, event: Event | Door, assigned) -> bool:
+    """The rule of can_check_in; ``assigned()`` says whether a staff user is assigned.
+    ``user`` is a User or anything with the same id, role, active and is_authenticated
+    (the API's token identity)."""
     if user is None or not user.is_authenticated or not user.active:
         return False
     if can_manage(user, event):
         return True
-    return user.role == Role.STAFF and is_assigned(user, event.id)
+    return user.role == Role.STAFF and assigned()
+
+
+def _door_rule(user, event: Event | Door, may_check_in: bool) -> None:
+    """Unknown, or a draft the user may not see: NotFound; seen but not theirs to run:
+    NotAllowed. The one rule behind door_event (pages) and open_door (scans)."""
+    if not (may_check_in or can_view(user, event)):
+        raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+    if not may_check_in:
+        raise NotAllowed(str(_l("Anda tidak ditugaskan untuk presensi kegiatan ini.")))
 
 
 def door_event(user: User | None, event_id: int) -> Event:
-    """The event whose door ``user`` wants to run, with its days loaded (a scan needs
-    today's). Raises NotFound when it does not exist or is a draft the user may not see,
+    """The event whose door ``user`` wants to run, with its days loaded, for the pages.
+    Raises NotFound when it does not exist or is a draft the user may not see,
     NotAllowed when they see it but are neither an admin, its organizer nor staff
-    assigned to it. The door page and the API answer from this one rule."""
+    assigned to it."""
     event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
-    if event is None or not (can_view(user, event) or can_check_in(user, event)):
+    if event is None:
         raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
-    if not can_check_in(user, event):
-        raise NotAllowed(str(_l("Anda tidak ditugaskan untuk presensi kegiatan ini.")))
+    _door_rule(user, event, can_check_in(user, event))
     return event
+
+
+_E, _D, _S = Event.__table__, EventDay.__table__, EventStaff.__table__
+_R, _U = Registration.__table__, Unit.__table__
+_DOOR_COLUMNS = (_E.c.id, _E.c.title, _E.c.owner_id, _E.c.status, _D.c.id.label("day_id"),
+                 _D.c.date.label("day"), _S.c.id.label("assignment_id"))
+_DOOR_TABLES = (
+    _E.outerjoin(_D, and_(_D.c.event_id == _E.c.id, _D.c.date == db.bindparam("today")))
+    .outerjoin(_S, and_(_S.c.event_id == _E.c.id, _S.c.user_id == db.bindparam("user_id"))))
+_DOOR = db.select(*_DOOR_COLUMNS).select_from(_DOOR_TABLES).where(
+    _E.c.id == db.bindparam("event_id"))
+# DoorRegistration's fields, in order.
+_TICKET_COLUMNS = (_R.c.id, _R.c.event_id, _R.c.name, _R.c.position, _R.c.unit_id,
+                   _R.c.institution, _U.c.name, _U.c.short_name, _R.c.role, _R.c.status)
+_TICKET_TABLES = _R.outerjoin(_U, _U.c.id == _R.c.unit_id)
+_REGISTRATION_BY_CODE = db.select(*_TICKET_COLUMNS).select_from(_TICKET_TABLES).where(
+    _R.c.check_in_code == db.bindparam("code"))
+_REGISTRATION_BY_ID = db.select(*_TICKET_COLUMNS).select_from(_TICKET_TABLES).where(
+    _R.c.id == db.bindparam("id"))
+# The door and the registration holding the scanned code (of any event), in one row.
+_DOOR_AND_TICKET = (
+    db.select(*_DOOR_COLUMNS, *(c.label(f"ticket_{n}") for n, c in enumerate(_TICKET_COLUMNS)))
+    .select_from(_DOOR_TABLES
+                 .outerjoin(_R, _R.c.check_in_code == db.bindparam("code"))
+                 .outerjoin(_U, _U.c.id == _R.c.unit_id))
+    .where(_E.c.id == db.bindparam("event_id"))
+)
+
+
+def _read_door(user, event_id: int, now: datetime, code: str | None = None) -> Door | None:
+    params = {"event_id": event_id, "today": to_wib(now).date(),
+              "user_id": user.id if user is not None and user.is_authenticated else None}
+    if code is not None:
+        params["code"] = code
+    row = db.session.connection().execute(
+        _DOOR if code is None else _DOOR_AND_TICKET, params).first()
+    if row is None:
+        return None
+    ticket = None
+    if code is not None and row.ticket_0 is not None:
+        ticket = DoorRegistration(*row[len(_DOOR_COLUMNS):])
+    return Door(row.id, row.title, row.owner_id, row.status, row.day_id, row.day,
+                row.assignment_id is not None, code, ticket)
+
+
+def open_door(user, event_id: int, now: datetime, raw_code: str | None = None) -> Door:
+    """The door a scan goes through (the same rule as door_event, in one Core statement
+    with today's event day): NotFound / NotAllowed as door_event. ``user`` is a User or
+    the API's token identity. Given the scanned text, the registration holding that
+    code is read in the same statement (``Door.ticket``), for ``scan``."""
+    door = _read_door(user, event_id, now, clean_code(raw_code))
+    if door is None:
+        raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+    _door_rule(user, door, _may_check_in(user, door, lambda: door.assigned))
+    return door
 
 
 def checkin_events(user: User) -> list[Event]:
@@ -192,45 +337,61 @@ def event_day_for(event: Event, now: datetime) -> EventDay | None:
     return next((d for d in event.days if d.date == today), None)
 
 
-def scan(event: Event, raw_code: str | None, *, actor: User, now: datetime,
+def _door_registration(statement, **params) -> DoorRegistration | None:
+    row = db.session.connection().execute(statement, params).first()
+    return DoorRegistration(*row) if row is not None else None
+
+
+def scan(door: Door, raw_code: str | None, *, actor, now: datetime,
          method: CheckinMethod = CheckinMethod.CAMERA, nonce: str | None = None) -> Scan:
     """Check the person with this code in for today's event day.
 
-    The caller has checked ``can_check_in``. Commits; never raises for a bad code:
-    every outcome is a Scan result.
+    ``door`` comes from open_door (which checked that ``actor`` may run it); ``actor``
+    is a User or the API's token identity. Commits; never raises for a bad code: every
+    outcome is a Scan result.
 
-    The door's hottest path. The registration is read with the request's other reads;
-    the write transaction holds SQLite's write lock for one statement only (an INSERT
-    that takes effect only while the registration is still confirmed, and does nothing
-    when the person is in already), so that four workers scanning at once do not queue
-    behind each other's reads. ``event.days`` should be loaded already.
+    The door's hottest path, in Core statements and plain records (no ORM objects to
+    build): the registration is read with the request's other reads; the write
+    transaction holds SQLite's write lock for one statement only (an INSERT that takes
+    effect only while the registration is still confirmed, and does nothing when the
+    person is in already), so that four workers scanning at once do not queue behind
+    each other's reads.
     """
     code = clean_code(raw_code)
     if code is None:
         return Scan(ScanResult.NOT_FOUND)  # no lookup, no lock for junk input
-    reg = db.session.scalar(
-        db.select(Registration).options(joinedload(Registration.unit))
-        .where(Registration.check_in_code == code))
+    # Read with the door when it was opened for this code.
+    reg = (door.ticket if code == door.code
+           else _door_registration(_REGISTRATION_BY_CODE, code=code))
     if reg is None:
         return Scan(ScanResult.NOT_FOUND)
-    if reg.event_id != event.id:
-        visible = can_view(actor, reg.event) or can_check_in(actor, reg.event)
-        return Scan(ScanResult.WRONG_EVENT, other_event=reg.event if visible else None)
-    return _check_in(event, reg, actor=actor, now=now, method=method,
+    if reg.event_id != door.id:
+        return Scan(ScanResult.WRONG_EVENT, other_event=_visible_event(actor, reg.event_id, now))
+    return _check_in(door, reg, actor=actor, now=now, method=method,
                      nonce=nonce[:64] if nonce else None)
 
 
-def check_in_registration(event: Event, registration_id: int, *, actor: User, now: datetime,
+def _visible_event(actor, event_id: int, now: datetime) -> EventRef | None:
+    """The other event a ticket belongs to, when ``actor`` may see it or run its door."""
+    other = _read_door(actor, event_id, now)
+    if other is None:
+        return None
+    if can_view(actor, other) or _may_check_in(actor, other, lambda: other.assigned):
+        return EventRef(other.id, other.title)
+    return None
+
+
+def check_in_registration(door: Door, registration_id: int, *, actor, now: datetime,
                           method: CheckinMethod = CheckinMethod.SEARCH) -> Scan:
     """Check in a registration found by search (no code). Unknown or other event: not_found.
     Commits."""
-    reg = db.session.get(Registration, registration_id)
-    if reg is None or reg.event_id != event.id:
+    reg = _door_registration(_REGISTRATION_BY_ID, id=registration_id)
+    if reg is None or reg.event_id != door.id:
         return Scan(ScanResult.NOT_FOUND)
-    return _check_in(event, reg, actor=actor, now=now, method=method, nonce=None)
+    return _check_in(door, reg, actor=actor, now=now, method=method, nonce=None)
 
 
-def _status_outcome(reg: Registration) -> Scan | None:
+def _status_outcome(reg: DoorRegistration) -> Scan | None:
     if reg.status == RegistrationStatus.CANCELLED:
         return Scan(ScanResult.CANCELLED, reg)
     if reg.status != RegistrationStatus.CONFIRMED:
@@ -238,19 +399,39 @@ def _status_outcome(reg: Registration) -> Scan | None:
     return None
 
 
-def _check_in(event: Event, reg: Registration, *, actor: User, now: datetime,
+_C, _USER = Checkin.__table__, User.__table__
+_DOOR_CHECKIN = (
+    db.select(_C.c.id, _C.c.checked_in_at, _C.c.method, _C.c.nonce,
+              _C.c.registration_id, _USER.c.id.label("by_id"), _USER.c.name.label("by_name"))
+    .select_from(_C.outerjoin(_USER, _USER.c.id == _C.c.scanned_by_id))
+)
+_CHECKIN_BY_NONCE = _DOOR_CHECKIN.where(_C.c.nonce == db.bindparam("nonce"))
+_CHECKIN_OF_DAY = _DOOR_CHECKIN.where(_C.c.registration_id == db.bindparam("registration_id"),
+                                      _C.c.event_day_id == db.bindparam("event_day_id"))
+
+
+def _door_checkin(statement, **params) -> tuple[DoorCheckin, int] | None:
+    """The check-in and its registration id."""
+    row = db.session.connection().execute(statement, params).first()
+    if row is None:
+        return None
+    by = Person(row.by_id, row.by_name) if row.by_id is not None else None
+    return DoorCheckin(row.id, row.checked_in_at, row.method, row.nonce, by), row.registration_id
+
+
+def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
               method: CheckinMethod, nonce: str | None) -> Scan:
     refused = _status_outcome(reg)
     if refused is not None:
         return refused
-    day = event_day_for(event, now)
-    if day is None:
+    if door.day_id is None:
         return Scan(ScanResult.NOT_EVENT_DAY, reg)
-    values = {"registration_id": reg.id, "event_day_id": day.id, "event_id": event.id,
-              "scanned_by_id": actor.id, "method": method, "checked_in_at": now,
+    by = Person(actor.id, actor.name)
+    values = {"registration_id": reg.id, "event_day_id": door.day_id, "event_id": door.id,
+              "scanned_by_id": actor.id, "method": str(method), "checked_in_at": now,
               "nonce": nonce}
 
-    def record() -> tuple[int | None, Checkin | None]:
+    def record() -> tuple[int | None, DoorCheckin | None]:
         """(new row id, None), or (None, the row that answers instead), or (None, None)
         when the registration stopped being confirmed a moment ago."""
         new_id = _insert_if_confirmed(values)
@@ -259,39 +440,36 @@ def _check_in(event: Event, reg: Registration, *, actor: User, now: datetime,
         if nonce:
             # A retry of a recorded request (same nonce) answers with its row; a client
             # that reused a nonce for another scan is ignored, and the scan counts.
-            earlier = db.session.scalar(db.select(Checkin).where(Checkin.nonce == nonce))
-            if earlier is not None and earlier.registration_id == reg.id:
-                return None, earlier
+            earlier = _door_checkin(_CHECKIN_BY_NONCE, nonce=nonce)
+            if earlier is not None and earlier[1] == reg.id:
+                return None, earlier[0]
             if earlier is not None:
                 new_id = _insert_if_confirmed({**values, "nonce": None})
                 if new_id is not None:
                     return new_id, None
         # The unique constraint said no: this person is in already today (another door,
         # or a scan a moment ago): the existing row answers.
-        return None, db.session.scalar(db.select(Checkin).where(
-            Checkin.registration_id == reg.id, Checkin.event_day_id == day.id))
+        existing = _door_checkin(_CHECKIN_OF_DAY, registration_id=reg.id,
+                                 event_day_id=door.day_id)
+        return None, existing[0] if existing is not None else None
 
     with _answers_from_loaded_rows():
         new_id, row = run_in_write_transaction(record)
     if new_id is not None:
-        # The answer needs the row, not a reload of it: a detached copy of the insert.
-        row = Checkin(id=new_id, **values)
-        set_committed_value(row, "scanned_by", actor)
-        set_committed_value(row, "registration", reg)
-        set_committed_value(row, "day", day)
-        return Scan(ScanResult.OK, reg, row, day.date)
+        row = DoorCheckin(new_id, now, str(method), nonce, by)
+        return Scan(ScanResult.OK, reg, row, door.day)
     if row is None:  # cancelled or moved to the waiting list while this scan was read
-        db.session.refresh(reg)
+        reg = _door_registration(_REGISTRATION_BY_ID, id=reg.id)
         return _status_outcome(reg) or Scan(ScanResult.NOT_CONFIRMED, reg)
     if row.nonce is not None and row.nonce == nonce:
-        return Scan(ScanResult.OK, reg, row, day.date)
-    return Scan(ScanResult.ALREADY, reg, row, day.date)
+        return Scan(ScanResult.OK, reg, row, door.day)
+    return Scan(ScanResult.ALREADY, reg, row, door.day)
 
 
 @contextmanager
 def _answers_from_loaded_rows():
-    """Keep what the request loaded (event, user, registration) through the scan's
-    commit: the answer is built from them, and reloading each costs a SELECT."""
+    """Keep what the request loaded (the page's user) through the scan's commit: reading
+    it again afterwards would cost a SELECT."""
     session = db.session()
     before = session.expire_on_commit
     session.expire_on_commit = False
@@ -318,8 +496,7 @@ _INSERT_IF_CONFIRMED = db.text(
 
 
 def _insert_if_confirmed(values: dict) -> int | None:
-    params = {**values, "method": str(values["method"])}
-    return db.session.connection().execute(_INSERT_IF_CONFIRMED, params).scalar()
+    return db.session.connection().execute(_INSERT_IF_CONFIRMED, values).scalar()
 
 
 def undo(checkin_id: int, *, event: Event, actor: User) -> Checkin | None:

@@ -1,6 +1,7 @@
 """Accounts: creating users, changing passwords and roles, issuing API tokens."""
 
 import secrets
+from dataclasses import dataclass
 from functools import cache
 
 from email_validator import EmailNotValidError, validate_email
@@ -120,13 +121,33 @@ def issue_token(user: User, name: str | None = None) -> str:
     return plain
 
 
-def user_for_token(plain: str) -> User | None:
-    # One query for token and user: every API request starts here.
-    user = db.session.scalar(
-        db.select(User).join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == ApiToken.hash(plain))
-    )
-    return user if user is not None and user.active else None
+@dataclass(frozen=True)
+class TokenUser:
+    """Who an API token belongs to, read as one Core row: what every API request needs
+    (role, permission checks, rate-limit keys, "scanned by") without building the ORM
+    User. Duck-types the User attributes the permission rules read."""
+
+    id: int
+    role: str
+    name: str
+    active: bool = True
+    is_authenticated = True
+
+
+_T, _USER = ApiToken.__table__, User.__table__
+_TOKEN_USER = (
+    db.select(_USER.c.id, _USER.c.role, _USER.c.name)
+    .select_from(_T.join(_USER, _USER.c.id == _T.c.user_id))
+    .where(_T.c.token_hash == db.bindparam("token_hash"), _USER.c.active.is_(True))
+)
+
+
+def user_for_token(plain: str) -> TokenUser | None:
+    """The active user a plain token belongs to, or None. Every API request starts here:
+    one Core statement."""
+    row = db.session.connection().execute(
+        _TOKEN_USER, {"token_hash": ApiToken.hash(plain)}).first()
+    return TokenUser(row.id, row.role, row.name) if row is not None else None
 
 
 @cache
