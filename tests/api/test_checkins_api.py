@@ -496,6 +496,28 @@ class TestUnknownCodeLimit:
             assert response.status_code == 403
 
 
+class TestDoorScansAreNeverRateLimited:
+    @pytest.fixture
+    def app_config(self):
+        # An application-wide default limit far below any door's pace.
+        return {"RATELIMIT_ENABLED": True, "RATELIMIT_DEFAULT": "2 per minute"}
+
+    def test_scans_pass_a_default_limit_that_holds_other_endpoints(
+            self, client, bearer, event, owner, register, person, rows):
+        headers = bearer(owner)
+        regs = [register(event, person()).registration for _ in range(2)]  # capacity 2
+        for reg in regs:
+            assert scan(client, headers, event.id, reg.check_in_code)["result"] == "ok"
+        for _ in range(3):
+            assert scan(client, headers, event.id, regs[0].check_in_code)["result"] == (
+                "already_checked_in")
+        assert len(rows()) == 2
+        # The default limit is in force elsewhere: the third read of the event list is 429.
+        statuses = [client.get("/api/v1/events", headers=headers).status_code
+                    for _ in range(3)]
+        assert statuses == [200, 200, 429]
+
+
 def test_openapi_describes_what_the_checkin_endpoints_answer(client, bearer, event, owner,
                                                               register, person):
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]

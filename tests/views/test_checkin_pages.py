@@ -252,6 +252,21 @@ def test_ok_then_already_with_who_and_when(app, client, login, door):
             (sri.id, CheckinMethod.CAMERA, door.users["assigned_staff"].id)
 
 
+def test_the_door_answers_in_the_users_language(client, login, door):
+    login(door.users["assigned_staff"])
+    client.post("/auth/language", data={"lang": "en"})
+    first = scan(client, door, door.regs["budi"].check_in_code).get_json()
+    assert (first["result"], first["message"]) == ("ok", "Checked in")
+    assert first["registration"]["role_label"] == "Participant"
+    again = scan(client, door, door.regs["budi"].check_in_code).get_json()
+    assert again["message"] == "Already checked in today"
+    # The same outcome in the other language, in the same process: no answer is stuck
+    # in the language it was first given in.
+    client.post("/auth/language", data={"lang": "id"})
+    assert scan(client, door, door.regs["budi"].check_in_code).get_json()["message"] == (
+        "Sudah tercatat hadir hari ini")
+
+
 def test_handheld_scanner_whitespace_and_method(app, client, login, door):
     login(door.users["owner"])
     body = scan(client, door, f"  {door.regs['budi'].check_in_code}\r\n",
