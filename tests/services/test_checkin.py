@@ -138,7 +138,7 @@ def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, 
     takes effect only while the registration is still confirmed."""
     event, _o, _s, scan = setup
     reg = register(event, person()).registration
-    real = checkin.run_in_write_transaction
+    real = checkin.run_statements
 
     def cancelled_meanwhile(work):
         # Another request cancels the registration after the scan read it.
@@ -146,9 +146,31 @@ def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, 
                            .values(status="cancelled"))
         return real(work)
 
-    monkeypatch.setattr(checkin, "run_in_write_transaction", cancelled_meanwhile)
+    monkeypatch.setattr(checkin, "run_statements", cancelled_meanwhile)
     assert scan(reg.check_in_code)[0] == ScanResult.CANCELLED
     assert rows(app) == 0
+
+
+def test_a_checkin_undone_between_the_conflict_and_its_read_is_made_again(
+        app, setup, person, register, monkeypatch):
+    """The insert and the read of the row that refused it are separate statements: when
+    an organizer undoes that row in between, the scan inserts again instead of calling
+    the person unconfirmed."""
+    event, _o, _s, scan = setup
+    reg = register(event, person()).registration
+    first_id = scan(reg.check_in_code)[3]
+    real = checkin._door_checkin
+    undone = []
+
+    def undone_meanwhile(statement, **params):
+        undone.append(db.session.execute(
+            sa.delete(Checkin).where(Checkin.id == first_id)).rowcount)
+        monkeypatch.setattr(checkin, "_door_checkin", real)
+        return real(statement, **params)
+
+    monkeypatch.setattr(checkin, "_door_checkin", undone_meanwhile)
+    assert scan(reg.check_in_code)[0] == ScanResult.OK
+    assert undone == [1] and rows(app) == 1  # removed, then recorded again
 
 
 def test_undo_removes_the_row_and_keeps_it_in_the_audit_log(app, setup, person, register):

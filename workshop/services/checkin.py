@@ -34,7 +34,7 @@ from workshop.models.base import UTCDateTime
 from workshop.services import audit
 from workshop.services.errors import DomainError, NotAllowed, NotFound
 from workshop.services.events import can_manage, can_view
-from workshop.services.locking import run_in_write_transaction
+from workshop.services.locking import run_statements
 from workshop.timeutil import to_wib
 
 CODE_MAX = 64
@@ -351,11 +351,11 @@ def scan(door: Door, raw_code: str | None, *, actor, now: datetime,
     outcome is a Scan result.
 
     The door's hottest path, in Core statements and plain records (no ORM objects to
-    build): the registration is read with the request's other reads; the write
-    transaction holds SQLite's write lock for one statement only (an INSERT that takes
-    effect only while the registration is still confirmed, and does nothing when the
-    person is in already), so that four workers scanning at once do not queue behind
-    each other's reads.
+    build): the registration is read with the door; the write is one statement (an
+    INSERT that takes effect only while the registration is still confirmed, and does
+    nothing when the person is in already), which on SQLite runs as its own transaction
+    (``locking.run_statements``), so that four workers scanning at once hold the one
+    write lock only while each INSERT executes.
     """
     code = clean_code(raw_code)
     if code is None:
@@ -433,28 +433,33 @@ def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
 
     def record() -> tuple[int | None, DoorCheckin | None]:
         """(new row id, None), or (None, the row that answers instead), or (None, None)
-        when the registration stopped being confirmed a moment ago."""
-        new_id = _insert_if_confirmed(values)
-        if new_id is not None:
-            return new_id, None
-        if nonce:
-            # A retry of a recorded request (same nonce) answers with its row; a client
-            # that reused a nonce for another scan is ignored, and the scan counts.
-            earlier = _door_checkin(_CHECKIN_BY_NONCE, nonce=nonce)
-            if earlier is not None and earlier[1] == reg.id:
-                return None, earlier[0]
-            if earlier is not None:
-                new_id = _insert_if_confirmed({**values, "nonce": None})
-                if new_id is not None:
-                    return new_id, None
-        # The unique constraint said no: this person is in already today (another door,
-        # or a scan a moment ago): the existing row answers.
-        existing = _door_checkin(_CHECKIN_OF_DAY, registration_id=reg.id,
-                                 event_day_id=door.day_id)
-        return None, existing[0] if existing is not None else None
+        when the registration is not confirmed (any more)."""
+        for _attempt in range(2):  # again if the row that said no was undone meanwhile
+            new_id = _insert_if_confirmed(values)
+            if new_id is not None:
+                return new_id, None
+            if nonce:
+                # A retry of a recorded request (same nonce) answers with its row; a
+                # client that reused a nonce for another scan is ignored, and the scan
+                # counts.
+                earlier = _door_checkin(_CHECKIN_BY_NONCE, nonce=nonce)
+                if earlier is not None and earlier[1] == reg.id:
+                    return None, earlier[0]
+                if earlier is not None:
+                    new_id = _insert_if_confirmed({**values, "nonce": None})
+                    if new_id is not None:
+                        return new_id, None
+            # The unique constraint said no: this person is in already today (another
+            # door, or a scan a moment ago): the existing row answers. None: no such row,
+            # so the registration stopped being confirmed (or the row was just undone).
+            existing = _door_checkin(_CHECKIN_OF_DAY, registration_id=reg.id,
+                                     event_day_id=door.day_id)
+            if existing is not None:
+                return None, existing[0]
+        return None, None
 
     with _answers_from_loaded_rows():
-        new_id, row = run_in_write_transaction(record)
+        new_id, row = run_statements(record)
     if new_id is not None:
         row = DoorCheckin(new_id, now, str(method), nonce, by)
         return Scan(ScanResult.OK, reg, row, door.day)

@@ -103,6 +103,42 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
     raise AssertionError("unreachable")
 
 
+def run_statements(work: Callable[[], T]) -> T:
+    """Run ``work()``, whose every write is one self-sufficient statement (an
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` that checks and writes at once), and
+    commit.
+
+    SQLite: the request's read transaction is ended and ``work``'s statements run in
+    autocommit mode, each its own transaction, so that the database's one write lock is
+    held while the INSERT executes and not across SQLAlchemy's bookkeeping around it.
+    With four workers scanning at once, a write transaction around the insert kept the
+    lock long enough that a quarter of the scans slept in SQLite's busy handler (a
+    millisecond at least each time). PostgreSQL: the request's transaction goes on and is
+    committed. "database is locked" is retried as in ``run_in_write_transaction``.
+    """
+    session = db.session()
+    sqlite = _is_sqlite(session)
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if sqlite:
+                session.flush()
+                driver = session.connection().connection.dbapi_connection
+                if driver.in_transaction:
+                    driver.execute("COMMIT")
+            result = work()
+            session.commit()  # SQLite: nothing left to commit
+            return result
+        except OperationalError as exc:
+            session.rollback()
+            if not _is_locked(exc) or attempt == ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+        except BaseException:
+            session.rollback()
+            raise
+    raise AssertionError("unreachable")
+
+
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
     """Run ``work(event)`` in its own transaction holding ``event_id``'s write lock and commit.
 
