@@ -3,6 +3,7 @@
 import hmac
 from pathlib import Path
 
+from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
 from flask_babel import lazy_gettext as _l
@@ -50,7 +51,16 @@ class SessionInterface(SecureCookieSessionInterface):
         return super().open_session(app, request)
 
 
-def select_locale() -> str:
+def select_locale() -> Locale:
+    return _LOCALES[_locale_code()]
+
+
+# Flask-Babel parses the selector's answer on every request (a file lookup each time)
+# unless it is a Locale already.
+_LOCALES = {code: Locale.parse(code) for code in config.DEFAULTS["LANGUAGES"]}
+
+
+def _locale_code() -> str:
     languages = config.DEFAULTS["LANGUAGES"]
     if not has_request_context():  # CLI commands and background work
         return "id"
