@@ -76,19 +76,25 @@ def _begin_write(session, sqlite: bool) -> None:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
-def run_in_write_transaction(work: Callable[[], T]) -> T:
-    """Run ``work()`` in its own write transaction and commit it.
+def _end_reads(session, sqlite: bool) -> None:
+    """SQLite: end the request's read transaction and leave the connection in autocommit
+    mode (see ``run_statements``). PostgreSQL: nothing."""
+    if sqlite:
+        session.flush()
+        driver = session.connection().connection.dbapi_connection
+        if driver.in_transaction:
+            driver.execute("COMMIT")
 
-    On SQLite the transaction starts with BEGIN IMMEDIATE, so that its reads and its write
-    see one consistent state (a deferred read-then-write would fail with a stale WAL
-    snapshot when another writer committed in between). On PostgreSQL it is an ordinary
-    transaction; the unique constraints decide races.
-    """
-    session = db.session()
+
+def _run(begin: Callable[[object, bool], None], work: Callable[[], T]) -> T:
+    """``begin(session, sqlite)``, ``work()``, commit; roll back on any error, and start
+    again a few times when SQLite still says "database is locked" after its busy
+    timeout."""
+    session = db.session()  # the request's real Session behind the scoped proxy
     sqlite = _is_sqlite(session)
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            _begin_write(session, sqlite)
+            begin(session, sqlite)
             result = work()
             session.commit()
             return result
@@ -101,6 +107,17 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
             session.rollback()
             raise
     raise AssertionError("unreachable")
+
+
+def run_in_write_transaction(work: Callable[[], T]) -> T:
+    """Run ``work()`` in its own write transaction and commit it.
+
+    On SQLite the transaction starts with BEGIN IMMEDIATE, so that its reads and its write
+    see one consistent state (a deferred read-then-write would fail with a stale WAL
+    snapshot when another writer committed in between). On PostgreSQL it is an ordinary
+    transaction; the unique constraints decide races.
+    """
+    return _run(_begin_write, work)
 
 
 def run_statements(work: Callable[[], T]) -> T:
@@ -113,30 +130,10 @@ def run_statements(work: Callable[[], T]) -> T:
     held while the INSERT executes and not across SQLAlchemy's bookkeeping around it.
     With four workers scanning at once, a write transaction around the insert kept the
     lock long enough that a quarter of the scans slept in SQLite's busy handler (a
-    millisecond at least each time). PostgreSQL: the request's transaction goes on and is
-    committed. "database is locked" is retried as in ``run_in_write_transaction``.
+    millisecond at least each time). The session's own commit then finds nothing to
+    commit. PostgreSQL: the request's transaction goes on and is committed.
     """
-    session = db.session()
-    sqlite = _is_sqlite(session)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if sqlite:
-                session.flush()
-                driver = session.connection().connection.dbapi_connection
-                if driver.in_transaction:
-                    driver.execute("COMMIT")
-            result = work()
-            session.commit()  # SQLite: nothing left to commit
-            return result
-        except OperationalError as exc:
-            session.rollback()
-            if not _is_locked(exc) or attempt == ATTEMPTS:
-                raise
-            time.sleep(0.05 * attempt)
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")
+    return _run(_end_reads, work)
 
 
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
@@ -147,26 +144,14 @@ def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
     the event does not exist. Exceptions from ``work`` roll back and propagate; "database
     is locked" is retried a few times.
     """
-    session = db.session()  # the request's real Session behind the scoped proxy
-    sqlite = _is_sqlite(session)
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            _begin_write(session, sqlite)
-            event = session.scalar(
-                db.select(Event)
-                .where(Event.id == event_id)
-                .with_for_update()
-                .execution_options(populate_existing=True)
-            )
-            result = work(event)
-            session.commit()
-            return result
-        except OperationalError as exc:
-            session.rollback()
-            if not _is_locked(exc) or attempt == ATTEMPTS:
-                raise
-            time.sleep(0.05 * attempt)
-        except BaseException:
-            session.rollback()
-            raise
-    raise AssertionError("unreachable")
+
+    def locked() -> T:
+        event = db.session.scalar(
+            db.select(Event)
+            .where(Event.id == event_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        return work(event)
+
+    return _run(_begin_write, locked)
