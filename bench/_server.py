@@ -289,6 +289,17 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
+    @classmethod
+    def pooled(cls, runs: list["Result"]) -> "Result":
+        """Several runs as one: their requests over their summed time, latencies pooled."""
+        return cls(
+            requests=sum(r.requests for r in runs),
+            seconds=sum(r.seconds for r in runs),
+            latencies=[x for r in runs for x in r.latencies],
+            statuses=sum((r.statuses for r in runs), Counter()),
+            results=sum((r.results for r in runs), Counter()),
+        )
+
     def summary(self) -> str:
         return (
             f"{self.rate:8.1f}/s  p50 {self.percentile(50) * 1000:6.1f} ms  "

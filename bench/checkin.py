@@ -9,11 +9,13 @@ The PostgreSQL database is WIPED (its public schema is dropped). Every scan is a
 first check-in of a different confirmed registration (POST /api/v1/checkins with a door
 staff token) on an event taking place today. "bare FSA" is the issue's reference point:
 a bare Flask-SQLAlchemy endpoint doing one lookup, one insert and a commit, served the
-same way. The first check-in run sends scans back to back
-(20 closed loops: the capacity); the second paces each scanner at one scan every
---interval seconds (40 scans a second at 20 doors) to show the latency a door sees at a
-realistic rhythm. --profile N prints where the time of N scans goes (cProfile,
-in-process, SQLite).
+same way. The three servers run side by side and are loaded in turn, --rounds times
+(the machine is shared: its background load drifts within seconds), each from 20
+scanners sending back to back (closed loops: the capacity); the rates and latencies
+are pooled over the rounds, and each round's own ratio is printed too. Then paced
+runs: each of the 20 scanners scans once every --intervals seconds at its own moment
+(0.5 s: 40 scans a second; 0.1 s: 200 a second), the latency a door sees at a set
+rhythm. --profile N prints where the time of N scans goes (cProfile, in-process, SQLite).
 """
 
 import argparse
@@ -25,6 +27,7 @@ from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from bench._server import (
+    Result,
     ServerSpec,
     bench_app,
     fresh_schema,
@@ -91,41 +94,62 @@ def scan_jobs(event_id: int, codes: list[str], token: str, clients: int) -> list
 
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
+    """The three servers run side by side (idle servers cost nothing) and are loaded in
+    turn, round after round: on a shared machine whose background load drifts, each
+    ratio then compares runs made within seconds of each other."""
     fresh_schema(url)
-    token, events = prepare(url, len(SPECS), args.scans + args.paced)
+    rounds = args.rounds
+    per_round = args.scans // rounds
+    paces = [(interval, args.paced) for interval in args.intervals]
+    token, events = prepare(url, len(SPECS), per_round * rounds + args.paced * len(paces))
     print(f"\n{label}  ({load_average()})")
     for (worker_class, threads), (event_id, codes) in zip(SPECS, events, strict=True):
         env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
         trivial_spec = ServerSpec("bench._server:trivial_app()", worker_class, threads)
         bare_spec = ServerSpec("bench._server:bare_app()", worker_class, threads, env)
         app_spec = ServerSpec("bench._server:workshop_app()", worker_class, threads, env)
-        with gunicorn(trivial_spec) as port:
-            warm_up(port, "/ping")
-            trivial = run_load(port, trivial_jobs(args.trivial, args.clients), args.processes)
-        bare_codes = [secrets.token_urlsafe(32) for _ in range(args.scans)]
+        bare_codes = [secrets.token_urlsafe(32) for _ in range(per_round * rounds)]
         prepare_bare(url, bare_codes)
-        with gunicorn(bare_spec) as port:
-            warm_up(port, "/ping")
-            bare = run_load(port, split([("POST", "/scan", {"code": c}, None)
-                                         for c in bare_codes], args.clients), args.processes)
-        flat, paced = codes[: args.scans], codes[args.scans :]
-        with gunicorn(app_spec) as port:
-            warm_up(port, "/api/v1/openapi.json")
-            result = run_load(port, scan_jobs(event_id, flat, token, args.clients),
-                              args.processes)
-            door = run_load(port, scan_jobs(event_id, paced, token, args.clients),
-                            args.processes, interval=args.interval)
-        for run, count in ((result, len(flat)), (door, len(paced))):
+        trivials, bares, scans, ratios = [], [], [], []
+        with (gunicorn(trivial_spec) as trivial_port, gunicorn(bare_spec) as bare_port,
+              gunicorn(app_spec) as app_port):
+            warm_up(trivial_port, "/ping")
+            warm_up(bare_port, "/ping")
+            warm_up(app_port, "/api/v1/openapi.json")
+            for n in range(rounds):
+                mine = slice(n * per_round, (n + 1) * per_round)
+                trivials.append(run_load(trivial_port, trivial_jobs(args.trivial // rounds,
+                                                                    args.clients),
+                                         args.processes))
+                bares.append(run_load(bare_port, split([("POST", "/scan", {"code": c}, None)
+                                                        for c in bare_codes[mine]],
+                                                       args.clients), args.processes))
+                scans.append(run_load(app_port, scan_jobs(event_id, codes[mine], token,
+                                                          args.clients), args.processes))
+                ratios.append(scans[-1].rate / trivials[-1].rate)
+            doors, first = [], per_round * rounds
+            for interval, count in paces:
+                doors.append(run_load(app_port, scan_jobs(event_id, codes[first:first + count],
+                                                          token, args.clients),
+                                      args.processes, interval=interval))
+                first += count
+        trivial, bare, result = (Result.pooled(runs) for runs in (trivials, bares, scans))
+        expected = [(result, per_round * rounds)]
+        expected += [(door, count) for door, (_interval, count) in zip(doors, paces, strict=True)]
+        for run, count in expected:
             assert dict(run.statuses) == {200: count}, run.statuses
             assert dict(run.results) == {"ok": count}, run.results
-        assert dict(bare.statuses) == {200: args.scans}, bare.statuses
+        assert dict(bare.statuses) == {200: per_round * rounds}, bare.statuses
         name = app_spec.label()
+        each = ", ".join(f"{r:.3f}" for r in ratios)
         print(f"  {name:12} trivial  {trivial.summary()}")
         print(f"  {name:12} bare FSA {bare.summary()}  ratio {bare.rate / trivial.rate:.3f}x")
         print(f"  {name:12} check-in {result.summary()}  "
-              f"ratio {result.rate / trivial.rate:.3f}x ({result.rate / bare.rate:.2f} of bare)")
-        print(f"  {name:12} paced    {door.summary()}  "
-              f"(each scanner one scan every {args.interval:g} s)")
+              f"ratio {result.rate / trivial.rate:.3f}x ({result.rate / bare.rate:.2f} of bare; "
+              f"rounds {each})")
+        for (interval, _count), door in zip(paces, doors, strict=True):
+            print(f"  {name:12} paced    {door.summary()}  "
+                  f"(each scanner one scan every {interval:g} s)")
 
 
 def profile(tmp: Path, count: int) -> None:
@@ -154,14 +178,17 @@ def profile(tmp: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
-    parser.add_argument("--scans", type=int, default=3000, help="check-ins per run")
-    parser.add_argument("--trivial", type=int, default=3000, help="trivial requests per run")
+    parser.add_argument("--scans", type=int, default=4500, help="check-ins in all rounds")
+    parser.add_argument("--trivial", type=int, default=9000,
+                        help="trivial requests in all rounds")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="the runs are split into this many rounds, the apps in turn")
     parser.add_argument("--clients", type=int, default=20, help="concurrent scanners")
     parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--paced", type=int, default=600,
-                        help="check-ins in the paced run (a door's real rhythm)")
-    parser.add_argument("--interval", type=float, default=0.5,
-                        help="seconds between two scans of one scanner in the paced run")
+    parser.add_argument("--paced", type=int, default=1000,
+                        help="check-ins in each paced run (doors at a set rhythm)")
+    parser.add_argument("--intervals", type=float, nargs="+", default=[0.5, 0.1],
+                        help="seconds between two scans of one scanner, one paced run each")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="only profile N scans in-process and print the top")
     args = parser.parse_args()
