@@ -172,6 +172,27 @@ def test_unit_quota(app, make_event, make_unit, person, register):
         register(strict, person(unit=dinkes))
 
 
+def test_at_a_full_event_a_registration_reads_the_waiting_list_only_to_its_first(
+        app, make_event, person, register):
+    """Every registration first promotes whoever fits; at a full event nobody who counts
+    against the capacity does, so the long waiting list is not loaded row by row."""
+    event = make_event(capacity=1, waitlist=True)
+    for _ in range(25):
+        register(event, person())
+    loaded = []
+
+    def on_load(target, _context):
+        loaded.append(target.id)
+
+    sa.event.listen(Registration, "load", on_load)
+    try:
+        outcome = register(event, person())
+    finally:
+        sa.event.remove(Registration, "load", on_load)
+    assert (str(outcome.registration.status), outcome.position) == ("waitlisted", 25)
+    assert len(loaded) <= 2  # the first in line (who cannot get in), not all 24
+
+
 def test_quota_blocked_waiter_does_not_block_others(app, make_event, make_unit, person,
                                                      register):
     event = make_event(capacity=3, unit_quota=1)

@@ -294,11 +294,23 @@ def seats_left(event: Event) -> int | None:
 def _fill_from_waitlist(event: Event, now: datetime) -> list[Registration]:
     """Confirm waiting participants, earliest first, while capacity and quotas allow."""
     promoted = []
-    waiting = db.session.scalars(
-        db.select(Registration)
-        .where(Registration.event_id == event.id, Registration.status == WAITLISTED)
-        .order_by(Registration.waitlisted_at, Registration.id)
-    ).all()
+    in_line = (Registration.event_id == event.id, Registration.status == WAITLISTED)
+    query = db.select(Registration).where(*in_line).order_by(
+        Registration.waitlisted_at, Registration.id)
+    if event.capacity is not None and _taken(event.id) >= event.capacity:
+        # Full (the usual case once there is a waiting list, checked on every new
+        # registration): the loop below stops at the first waiting participant, so read
+        # only the rows up to it, not the whole list.
+        first = db.session.execute(
+            db.select(Registration.waitlisted_at, Registration.id)
+            .where(*in_line, Registration.role == EventRole.PARTICIPANT)
+            .order_by(Registration.waitlisted_at, Registration.id).limit(1)).first()
+        if first is not None:
+            query = query.where(or_(
+                Registration.waitlisted_at < first.waitlisted_at,
+                (Registration.waitlisted_at == first.waitlisted_at)
+                & (Registration.id <= first.id)))
+    waiting = db.session.scalars(query).all()
     for reg in waiting:
         if reg.role != EventRole.PARTICIPANT or _room(event, reg.unit_id) is None:
             _confirm(reg, now)
