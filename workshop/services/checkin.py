@@ -155,56 +155,6 @@ _MESSAGE_TEXT: dict[tuple[str, ScanResult], str] = {}
 # --- who may check in ----------------------------------------------------------
 
 
-_ASSIGNED = (
-    db.select(EventStaff.__table__.c.id)
-    .where(EventStaff.__table__.c.event_id == db.bindparam("event_id"),
-           EventStaff.__table__.c.user_id == db.bindparam("user_id"))
-)
-
-
-def is_assigned(user: User, event_id: int) -> bool:
-    # A plain Core statement: it needs no ORM objects.
-    return db.session.connection().execute(
-        _ASSIGNED, {"event_id": event_id, "user_id": user.id}).first() is not None
-
-
-def can_check_in(user: User | None, event: Event) -> bool:
-    """Admins, the event's organizer, and staff assigned to the event."""
-    return _may_check_in(user, event, lambda: is_assigned(user, event.id))
-
-
-def _may_check_in(user, event: Event | Door, assigned) -> bool:
-    """The rule of can_check_in; ``assigned()`` says whether a staff user is assigned.
-    ``user`` is a User or anything with the same id, role, active and is_authenticated
-    (the API's token identity)."""
-    if user is None or not user.is_authenticated or not user.active:
-        return False
-    if can_manage(user, event):
-        return True
-    return user.role == Role.STAFF and assigned()
-
-
-def _door_rule(user, event: Event | Door, may_check_in: bool) -> None:
-    """Unknown, or a draft the user may not see: NotFound; seen but not theirs to run:
-    NotAllowed. The one rule behind door_event (pages) and open_door (scans)."""
-    if not (may_check_in or can_view(user, event)):
-        raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
-    if not may_check_in:
-        raise NotAllowed(str(_l("Anda tidak ditugaskan untuk presensi kegiatan ini.")))
-
-
-def door_event(user: User | None, event_id: int) -> Event:
-    """The event whose door ``user`` wants to run, with its days loaded, for the pages.
-    Raises NotFound when it does not exist or is a draft the user may not see,
-    NotAllowed when they see it but are neither an admin, its organizer nor staff
-    assigned to it."""
-    event = db.session.get(Event, event_id, options=[joinedload(Event.days)])
-    if event is None:
-        raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
-    _door_rule(user, event, can_check_in(user, event))
-    return event
-
-
 _E, _D, _S = Event.__table__, EventDay.__table__, EventStaff.__table__
 _R, _U = Registration.__table__, Unit.__table__
 _DOOR_COLUMNS = (_E.c.id, _E.c.title, _E.c.owner_id, _E.c.status, _D.c.id.label("day_id"),
@@ -232,8 +182,10 @@ _DOOR_AND_TICKET = (
 )
 
 
-def _read_door(user, event_id: int, now: datetime, code: str | None = None) -> Door | None:
-    params = {"event_id": event_id, "today": to_wib(now).date(),
+def _read_door(user, event_id: int, now: datetime | None,
+               code: str | None = None) -> Door | None:
+    """The door of ``event_id`` for ``user``; today's event day when ``now`` is given."""
+    params = {"event_id": event_id, "today": to_wib(now).date() if now is not None else None,
               "user_id": user.id if user is not None and user.is_authenticated else None}
     if code is not None:
         params["code"] = code
@@ -248,16 +200,48 @@ def _read_door(user, event_id: int, now: datetime, code: str | None = None) -> D
                 row.assignment_id is not None, code, ticket)
 
 
-def open_door(user, event_id: int, now: datetime, raw_code: str | None = None) -> Door:
-    """The door a scan goes through (the same rule as door_event, in one Core statement
-    with today's event day): NotFound / NotAllowed as door_event. ``user`` is a User or
-    the API's token identity. Given the scanned text, the registration holding that
-    code is read in the same statement (``Door.ticket``), for ``scan``."""
+def may_check_in(user, door: Door) -> bool:
+    """Admins, the event's organizer, and staff assigned to the event. ``user`` is a User
+    or anything with the same id, role, active and is_authenticated (the API's token
+    identity)."""
+    if user is None or not user.is_authenticated or not user.active:
+        return False
+    return can_manage(user, door) or (user.role == Role.STAFF and door.assigned)
+
+
+def _may_see(user, door: Door) -> bool:
+    """Whether the door's event is there for ``user`` at all: they may run it, or see it
+    (a draft only to who manages it)."""
+    return may_check_in(user, door) or can_view(user, door)
+
+
+def can_check_in(user: User | None, event: Event) -> bool:
+    """may_check_in for an Event at hand."""
+    door = _read_door(user, event.id, None)
+    return door is not None and may_check_in(user, door)
+
+
+def open_door(user, event_id: int, now: datetime | None = None,
+              raw_code: str | None = None) -> Door:
+    """The door ``user`` wants to run, in one Core statement: the event's owner and
+    status, today's event day (with ``now``), the staff assignment and, given the
+    scanned text, the registration holding that code (``Door.ticket``, for ``scan``).
+    Raises NotFound when the event does not exist or is a draft the user may not see,
+    NotAllowed when they see it but are neither an admin, its organizer nor staff
+    assigned to it. The one rule for the door's pages, its scans and the API."""
     door = _read_door(user, event_id, now, clean_code(raw_code))
-    if door is None:
+    if door is None or not _may_see(user, door):
         raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
-    _door_rule(user, door, _may_check_in(user, door, lambda: door.assigned))
+    if not may_check_in(user, door):
+        raise NotAllowed(str(_l("Anda tidak ditugaskan untuk presensi kegiatan ini.")))
     return door
+
+
+def door_event(user: User | None, event_id: int) -> Event:
+    """The Event (with its days) whose door ``user`` may run, for the pages: NotFound /
+    NotAllowed by open_door's rule."""
+    open_door(user, event_id)
+    return db.session.get(Event, event_id, options=[joinedload(Event.days)])
 
 
 def checkin_events(user: User) -> list[Event]:
@@ -366,19 +350,17 @@ def scan(door: Door, raw_code: str | None, *, actor, now: datetime,
     if reg is None:
         return Scan(ScanResult.NOT_FOUND)
     if reg.event_id != door.id:
-        return Scan(ScanResult.WRONG_EVENT, other_event=_visible_event(actor, reg.event_id, now))
+        return Scan(ScanResult.WRONG_EVENT, other_event=_visible_event(actor, reg.event_id))
     return _check_in(door, reg, actor=actor, now=now, method=method,
                      nonce=nonce[:64] if nonce else None)
 
 
-def _visible_event(actor, event_id: int, now: datetime) -> EventRef | None:
+def _visible_event(actor, event_id: int) -> EventRef | None:
     """The other event a ticket belongs to, when ``actor`` may see it or run its door."""
-    other = _read_door(actor, event_id, now)
+    other = _read_door(actor, event_id, None)
     if other is None:
         return None
-    if can_view(actor, other) or _may_check_in(actor, other, lambda: other.assigned):
-        return EventRef(other.id, other.title)
-    return None
+    return EventRef(other.id, other.title) if _may_see(actor, other) else None
 
 
 def check_in_registration(door: Door, registration_id: int, *, actor, now: datetime,
