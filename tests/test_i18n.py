@@ -8,15 +8,18 @@ rendered in English to show that no Indonesian interface text is left — only d
 import re
 from html.parser import HTMLParser
 from pathlib import Path
+from types import SimpleNamespace
 from urllib.parse import urlsplit
 
 import pytest
 import sqlalchemy as sa
 from babel.messages.frontend import CommandLineInterface
 from babel.messages.pofile import read_po
+from flask_babel import force_locale
 
 from workshop.extensions import db
 from workshop.models import OutgoingMail, Role
+from workshop.services import mail as mail_service
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOG = ROOT / "translations/en/LC_MESSAGES/messages.po"
@@ -242,11 +245,13 @@ def register_in(client, event_id: int, unit_id: int, lang: str) -> None:
     assert response.status_code == 302
 
 
-def queued(app, email: str) -> OutgoingMail:
+def queued(app, email: str) -> SimpleNamespace:
+    """The queued mail to ``email``: its subject, and its text as composed when sent."""
     with app.app_context():
         mail = db.session.scalar(sa.select(OutgoingMail).where(OutgoingMail.to == email))
-        db.session.expunge(mail)
-    return mail
+        with force_locale(mail.locale):
+            body_text, body_html = mail_service.compose(mail)
+        return SimpleNamespace(subject=mail.subject, body_text=body_text, body_html=body_html)
 
 
 @pytest.fixture

@@ -27,8 +27,14 @@ class OutgoingMail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     to: Mapped[str] = mapped_column(String(254))
     subject: Mapped[str] = mapped_column(String(300))
-    body_text: Mapped[str] = mapped_column(Text)
+    # None: composed from templates/mail/<kind> when the message is sent (a registration's
+    # mails; rendering two templates inside the registration's locked transaction cost
+    # more than the rest of the registration), from ``params``.
+    body_text: Mapped[str | None] = mapped_column(Text)
     body_html: Mapped[str | None] = mapped_column(Text)
+    # What the text composed at sending needs from the moment of queueing: the site's
+    # address the person used ("base_url", for the links) and the waiting-list position.
+    params: Mapped[dict | None] = mapped_column(JSON)
     # [{"filename", "content_type", "kind", "ref"}]: rendered when sent, not stored as bytes.
     attachments: Mapped[list | None] = mapped_column(JSON)
     kind: Mapped[str] = mapped_column(String(40))  # e.g. registration.confirmed

@@ -22,7 +22,8 @@ from email.utils import make_msgid
 from functools import partial
 from pathlib import Path
 
-from flask import current_app, render_template
+import sqlalchemy as sa
+from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
@@ -40,12 +41,16 @@ ATTACHMENTS: dict[str, Callable[[Registration], tuple[str, str, bytes] | None]] 
 KIND_ATTACHMENTS: dict[str, list[str]] = {}
 
 SUBJECTS = {
-    "registration.confirmed": lambda r: _("Pendaftaran terkonfirmasi: %(t)s", t=r.event.title),
-    "registration.waitlisted": lambda r: _("Anda di daftar tunggu: %(t)s", t=r.event.title),
-    "registration.promoted": lambda r: _("Anda mendapat tempat: %(t)s", t=r.event.title),
-    "registration.cancelled": lambda r: _("Pendaftaran dibatalkan: %(t)s", t=r.event.title),
-    "registration.manage_link": lambda r: _("Tautan pendaftaran Anda: %(t)s", t=r.event.title),
+    "registration.confirmed": lambda title: _("Pendaftaran terkonfirmasi: %(t)s", t=title),
+    "registration.waitlisted": lambda title: _("Anda di daftar tunggu: %(t)s", t=title),
+    "registration.promoted": lambda title: _("Anda mendapat tempat: %(t)s", t=title),
+    "registration.cancelled": lambda title: _("Pendaftaran dibatalkan: %(t)s", t=title),
+    "registration.manage_link": lambda title: _("Tautan pendaftaran Anda: %(t)s", t=title),
 }
+
+
+def _locale_code() -> str:
+    return str(get_locale() or "id")
 
 
 def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | None = None,
@@ -55,7 +60,7 @@ def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | 
     to: a bulk caller flushes once for all its messages)."""
     message = OutgoingMail(
         to=to,
-        locale=str(get_locale() or "id"),
+        locale=_locale_code(),
         subject=subject[:300],
         body_text=body_text,
         body_html=body_html,
@@ -69,31 +74,85 @@ def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | 
     return message
 
 
+def registration_mail_row(to: str) -> dict:
+    """The outbox row of a mail to a registrant, but for what ``insert_registration_mail``
+    adds. Its text is composed from templates/mail/ when it is sent (``compose``), in the
+    language of now, with links to the address the person used now (outside a request:
+    BASE_URL)."""
+    return {
+        "to": to,
+        "locale": _locale_code(),
+        "body_text": None,
+        "params": {"base_url": request.url_root if has_request_context() else None},
+    }
+
+
+_INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
+
+
+def _registration_mail(row: dict, kind: str, *, registration_id: int, event_title: str,
+                       position: int | None) -> dict:
+    return {
+        **row,
+        "subject": SUBJECTS[kind](event_title)[:300],
+        "kind": kind,
+        "registration_id": registration_id,
+        "attachments": [{"kind": k} for k in KIND_ATTACHMENTS.get(kind, [])] or None,
+        "params": {**row["params"], "position": position},
+    }
+
+
+def insert_registration_mail(conn, row: dict, kind: str, *, registration_id: int,
+                             event_title: str, position: int | None = None) -> int:
+    """Queue the mail of ``kind`` about a registration, ``row`` from
+    ``registration_mail_row``, with one statement (no ORM object) on ``conn``, the
+    caller's transaction; its id. ``position``: on the waiting list, as it is now."""
+    return conn.execute(_INSERT_MAIL, _registration_mail(
+        row, kind, registration_id=registration_id, event_title=event_title,
+        position=position)).scalar_one()
+
+
 def queue_registration_mail(reg: Registration, kind: str, flush: bool = True,
                             position: int | None | bool = False) -> OutgoingMail:
-    """Compose the mail of ``kind`` for a registration from templates/mail/ and queue it.
+    """Queue the mail of ``kind`` for a registration (see ``insert_registration_mail``).
 
     ``position``: the waiting-list position when the caller already knows it (bulk)."""
     from workshop.services.registration import waitlist_position
 
+    message = OutgoingMail(**_registration_mail(
+        registration_mail_row(reg.email), kind, registration_id=reg.id,
+        event_title=reg.event.title,
+        position=waitlist_position(reg) if position is False else position))
+    db.session.add(message)
+    if flush:
+        db.session.flush()
+    return message
+
+
+class MailGone(LookupError):
+    """The registration a queued message was about no longer exists."""
+
+
+def compose(mail: OutgoingMail) -> tuple[str, str | None]:
+    """The message's text and HTML: as stored, or composed now for a registration's mail
+    (in the current language: ``deliver`` sets the mail's own)."""
+    if mail.body_text is not None:
+        return mail.body_text, mail.body_html
+    reg = db.session.get(Registration, mail.registration_id) if mail.registration_id else None
+    if reg is None:
+        raise MailGone(f"registration {mail.registration_id} no longer exists")
+    params = mail.params or {}
+    base = params.get("base_url")
     context = {
         "reg": reg,
         "event": reg.event,
-        "manage_url": external_url("registration.manage", token=reg.manage_token),
-        "event_url": external_url("public.event_detail", event_id=reg.event_id),
-        "position": waitlist_position(reg) if position is False else position,
+        "manage_url": external_url("registration.manage", _base=base, token=reg.manage_token),
+        "event_url": external_url("public.event_detail", _base=base, event_id=reg.event_id),
+        "position": params.get("position"),
     }
-    name = kind.replace(".", "_")
-    return queue(
-        reg.email,
-        SUBJECTS[kind](reg),
-        render_template(f"mail/{name}.txt", **context),
-        body_html=render_template(f"mail/{name}.html", **context),
-        kind=kind,
-        registration_id=reg.id,
-        attachments=[{"kind": k} for k in KIND_ATTACHMENTS.get(kind, [])] or None,
-        flush=flush,
-    )
+    name = mail.kind.replace(".", "_")
+    return (render_template(f"mail/{name}.txt", **context),
+            render_template(f"mail/{name}.html", **context))
 
 
 def build_message(mail: OutgoingMail) -> EmailMessage:
@@ -103,9 +162,10 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
     message["To"] = mail.to
     message["Subject"] = mail.subject
     message["Message-ID"] = make_msgid(domain="workshop")
-    message.set_content(mail.body_text)
-    if mail.body_html:
-        message.add_alternative(mail.body_html, subtype="html")
+    text, html = compose(mail)
+    message.set_content(text)
+    if html:
+        message.add_alternative(html, subtype="html")
     if mail.attachments and mail.registration_id:
         reg = db.session.get(Registration, mail.registration_id)
         for spec in mail.attachments:
@@ -168,7 +228,7 @@ def deliver(mail_ids: list[int]) -> dict[str, int]:
                 _send_smtp(message)
             else:
                 _write_file(message, mail.id)
-        except (OSError, smtplib.SMTPException) as exc:
+        except (OSError, smtplib.SMTPException, MailGone) as exc:
             error = f"{type(exc).__name__}: {exc}"[:2000]
             current_app.logger.warning("Mail %s to %s not sent: %s", mail.id, mail.to, exc)
         # The outcome is written in a write transaction of its own: on SQLite a transaction
