@@ -52,3 +52,38 @@ def test_proxy_fix_uses_forwarded_client_address(database_url):
 
     response = app.test_client().get("/_addr", headers={"X-Forwarded-For": "10.1.2.3"})
     assert response.get_data(as_text=True) == "10.1.2.3"
+
+
+def test_rate_limits_count_in_process_without_a_thread_per_request(monkeypatch):
+    """The default limiter storage counts like limits' memory storage, but never starts a
+    timer thread (which ``memory://`` did after almost every request); counters nobody
+    reads again are swept by a later hit."""
+    import threading
+
+    from limits import parse
+    from limits.storage import storage_from_string
+    from limits.strategies import FixedWindowRateLimiter
+
+    from workshop.config import DEFAULTS
+    from workshop.extensions import SweepingMemoryStorage
+
+    storage = storage_from_string(DEFAULTS["RATELIMIT_STORAGE_URI"])
+    assert isinstance(storage, SweepingMemoryStorage)
+    limiter = FixedWindowRateLimiter(storage)
+    two = parse("2 per minute")
+    started = []
+    monkeypatch.setattr(threading.Thread, "start", lambda self: started.append(self))
+    assert [limiter.hit(two, "client-a") for _ in range(3)] == [True, True, False]
+    assert limiter.hit(two, "client-b")
+    assert started == []
+
+    # A counter whose window has passed is dropped by the next sweep, not kept forever.
+    clock = [1_000_000.0]
+    monkeypatch.setattr("limits.storage.memory.time.time", lambda: clock[0])
+    monkeypatch.setattr("workshop.extensions.time.monotonic", lambda: clock[0])
+    limiter.hit(two, "client-c")
+    clock[0] += 120
+    limiter.hit(two, "client-d")
+    assert not any("client-c" in key for key in storage.storage)
+    assert any("client-d" in key for key in storage.storage)
+    assert started == []
