@@ -110,6 +110,18 @@ def test_permission_table(
         assert statuses == (["cancelled"] if expected == 200 else ["confirmed"])
 
 
+def test_a_bad_body_is_422_whatever_the_event_and_tells_nothing_about_it(
+        client, actors, bearer, event, stored):
+    """The body is checked before the event is read (with its lock): someone else's event
+    and a missing one answer alike, so nothing is learned about either."""
+    headers = bearer(actors["other_organizer"])
+    for event_id in (event.id, event.id + 1000):
+        answer = post(client, headers, event_id, {"name": "", "email": "x"}, status=422)
+        assert set(answer["fields"]) >= {"name", "email"}
+    assert post(client, headers, event.id, body_for(3), status=404)["error"] == "not_found"
+    assert stored(event.id) == []
+
+
 # --- register ------------------------------------------------------------------------
 
 

@@ -10,7 +10,12 @@ from flask_babel import gettext as _
 
 from workshop import clock
 from workshop.api import openapi, schemas
-from workshop.api.auth import api_user, organizer_rate_limit, organizer_token_required
+from workshop.api.auth import (
+    api_identity,
+    api_user,
+    organizer_rate_limit,
+    organizer_token_required,
+)
 from workshop.api.events import event_or_404
 from workshop.models import EventRole, Registration, db
 from workshop.services import events, registration
@@ -35,16 +40,20 @@ def _registration_or_404(registration_id: int) -> Registration:
 @organizer_rate_limit
 @deferred_reads
 def create_registration(event_id: int):
-    """Register one person; 201 with the registration (confirmed or waitlisted)."""
-    event = event_or_404(event_id, manage=True)
+    """Register one person; 201 with the registration (confirmed or waitlisted).
+
+    The body is checked first (422 whatever the event), then the event is read once,
+    with its lock: someone else's or a missing event is 404."""
     data = schemas.parse_registration(schemas.json_object())
     role = (data.role or "").strip().lower()
+    identity = api_identity()
     try:
-        outcome = registration.register(
-            event.id,
+        placed = registration.place(
+            event_id,
             data,
             now=clock.now(),
-            actor=api_user(),
+            actor=identity,
+            manager=identity,
             by_organizer=role in WINDOW_EXEMPT_ROLES,
         )
     except DuplicateRegistration as exc:
@@ -52,9 +61,9 @@ def create_registration(event_id: int):
         # the one it made; the person is sent their manage link again by the service.
         db.session.rollback()
         return {"error": exc.code, "message": exc.message, "existing_id": exc.existing_id}, 409
-    reg = outcome.registration
+    reg = placed.row
     location = url_for("api.registration_detail", registration_id=reg.id)
-    body = schemas.registration_json(reg, outcome.waitlist_position)
+    body = schemas.registration_json(reg, placed.position)
     return body, 201, {"Location": location}
 
 

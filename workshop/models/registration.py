@@ -50,7 +50,9 @@ class Registration(Base):
             sqlite_where=text(f"{ACTIVE} AND nip IS NOT NULL"),
             postgresql_where=text(f"{ACTIVE} AND nip IS NOT NULL"),
         ),
-        Index("ix_registration_event_status", "event_id", "status"),
+        # The event's registrations by status; with role and unit, the seats taken and a
+        # unit's share are counted from the index alone (every registration counts them).
+        Index("ix_registration_event_status_role_unit", "event_id", "status", "role", "unit_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -10,11 +10,13 @@ after the commit (``services.mail``).
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from types import SimpleNamespace
 
+import sqlalchemy as sa
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import contains_eager
+from sqlalchemy.orm import contains_eager, make_transient_to_detached
 
 from workshop.models import (
     EmploymentStatus,
@@ -28,9 +30,12 @@ from workshop.models import (
     Unit,
     User,
     db,
+    utcnow,
 )
+from workshop.models.registration import new_secret
 from workshop.services import audit, mail
 from workshop.services.errors import DomainError, NotFound, ValidationError
+from workshop.services.events import can_manage
 from workshop.services.identity import (
     IdentityError,
     check_nip,
@@ -104,6 +109,9 @@ class Outcome:
 # --- checking input ---------------------------------------------------------
 
 
+_UNIT_ACTIVE = sa.select(Unit.active).where(Unit.id == sa.bindparam("unit_id"))
+
+
 def validate_registration(data: RegistrationInput, today: date) -> RegistrationInput:
     """Check and normalise every field; raise ValidationError with a message per field.
 
@@ -172,8 +180,7 @@ def validate_registration(data: RegistrationInput, today: date) -> RegistrationI
     elif data.unit_id is None and not institution:
         add("unit_id", _l("Pilih unit kerja, atau pilih instansi lain dan tulis namanya."))
     elif data.unit_id is not None:
-        unit = db.session.get(Unit, data.unit_id)
-        if unit is None or not unit.active:
+        if not db.session.connection().scalar(_UNIT_ACTIVE, {"unit_id": data.unit_id}):
             add("unit_id", _l("Unit kerja tidak dikenal."))
     elif len(institution) > NAME_MAX:
         add("institution", _l("Nama instansi paling banyak %(max)d karakter.", max=NAME_MAX))
@@ -242,13 +249,30 @@ def _taken(event_id: int, unit_id: int | None = None) -> int:
 def _room(event: Event, unit_id: int | None) -> DomainError | None:
     """None when one more participant from ``unit_id`` fits; else the reason."""
     if event.capacity is not None and _taken(event.id) >= event.capacity:
-        return EventFull(str(_l("Kuota kegiatan sudah penuh.")))
+        return _full()
     if (event.unit_quota is not None and unit_id is not None
             and _taken(event.id, unit_id) >= event.unit_quota):
-        return UnitQuotaFull(str(_l(
-            "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).",
-            n=event.unit_quota)))
+        return _unit_full(event.unit_quota)
     return None
+
+
+def _refusal(event, taken: int, unit_taken: int, unit_id: int | None) -> DomainError | None:
+    """``_room`` from counts the caller already has: ``taken`` participant seats of the
+    event, ``unit_taken`` of the unit."""
+    if event.capacity is not None and taken >= event.capacity:
+        return _full()
+    if event.unit_quota is not None and unit_id is not None and unit_taken >= event.unit_quota:
+        return _unit_full(event.unit_quota)
+    return None
+
+
+def _full() -> EventFull:
+    return EventFull(str(_l("Kuota kegiatan sudah penuh.")))
+
+
+def _unit_full(quota: int) -> UnitQuotaFull:
+    return UnitQuotaFull(str(_l(
+        "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).", n=quota)))
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -341,11 +365,11 @@ def _find_duplicate(event_id: int, email: str, nip: str | None, exclude_id=None)
     return db.session.scalars(query.limit(1)).first()
 
 
-def _duplicate_error(existing: Registration) -> DuplicateRegistration:
+def _duplicate_error(existing_id: int | None) -> DuplicateRegistration:
     return DuplicateRegistration(
         str(_l("Anda sudah terdaftar di kegiatan ini dengan email atau NIP tersebut. "
                "Tautan untuk mengelola pendaftaran telah dikirim ulang ke email yang terdaftar.")),
-        existing_id=existing.id,
+        existing_id=existing_id,
     )
 
 
@@ -353,40 +377,146 @@ def _queue_mails(regs: list[Registration], kind: str) -> list[int]:
     return [mail.queue_registration_mail(reg, kind).id for reg in regs]
 
 
-def _place_new(event: Event, data: RegistrationInput, now: datetime, *,
-               user: User | None, actor: User | None) -> Registration:
-    """Add one checked registration to a locked event: confirmed, waitlisted, or refused
-    (DuplicateRegistration, EventFull, UnitQuotaFull)."""
-    existing = _find_duplicate(event.id, data.email, data.nip or None)
-    if existing is not None:
-        raise _duplicate_error(existing)
-    reg = Registration(
-        event_id=event.id,
-        user_id=user.id if user is not None else None,
-        name=data.name,
-        email=data.email,
-        phone=data.phone or None,
-        nip=data.nip or None,
-        employment_status=data.employment_status,
-        position=data.position,
-        unit_id=data.unit_id,
-        institution=data.institution or None,
-        role=EventRole(data.role),
-    )
-    reason = _room(event, data.unit_id) if reg.counts_against_capacity else None
-    if reason is None:
-        reg.status, reg.confirmed_at = CONFIRMED, now
-    elif event.waitlist:
-        reg.status, reg.waitlisted_at = WAITLISTED, now
-    else:
+_R = Registration.__table__.c
+# The locked event a new registration is placed by.
+_EVENT_COLUMNS = (
+    Event.id, Event.owner_id, Event.title, Event.status, Event.capacity, Event.unit_quota,
+    Event.waitlist, Event.registration_opens_at, Event.registration_closes_at, Event.ends_at)
+
+
+def _confirmed_participants() -> sa.Select:
+    return sa.select(func.count()).where(
+        _R.event_id == sa.bindparam("event_id"), _R.status == CONFIRMED,
+        _R.role == EventRole.PARTICIPANT)
+
+
+# What placing one new person needs besides the event: an active registration with the
+# same email or NIP, the participant seats taken, those of the person's unit, and how
+# many wait.
+_ACTIVE = _R.status != sa.literal_column("'cancelled'")  # the unique indexes' condition,
+# written out: SQLite uses a partial index only when the query states its condition.
+_COUNTS = (
+    sa.func.coalesce(
+        sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
+                               _R.email == sa.bindparam("email")).scalar_subquery(),
+        sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
+                               _R.nip == sa.bindparam("nip")).scalar_subquery(),
+    ).label("duplicate_id"),
+    _confirmed_participants().scalar_subquery().label("taken"),
+    _confirmed_participants().where(_R.unit_id == sa.bindparam("unit_id"))
+    .scalar_subquery().label("unit_taken"),
+    sa.select(func.count()).where(
+        _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED,
+    ).scalar_subquery().label("waiting"),
+)
+# PostgreSQL: lock the event row, then count in a statement of its own (counts read in
+# the locking statement would come from its snapshot, taken before it waited for the
+# lock). SQLite: the transaction began with the database's write lock (BEGIN IMMEDIATE),
+# so the event and the counts are one statement.
+_LOCK_EVENT = (sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id"))
+               .with_for_update())
+_PLACEMENT = sa.select(*_COUNTS)
+_EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_COUNTS).where(
+    Event.id == sa.bindparam("event_id"))
+_INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
+_WAITLIST_AHEAD = sa.select(func.count()).where(
+    _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED,
+    or_(_R.waitlisted_at < sa.bindparam("at"),
+        (_R.waitlisted_at == sa.bindparam("at")) & (_R.id < sa.bindparam("id"))))
+
+
+def _lock_for_placement(conn, params: dict):
+    """Lock the event; (event, counts) as rows, or None when there is no such event."""
+    if conn.dialect.name == "sqlite":
+        row = conn.execute(_EVENT_AND_PLACEMENT, params).first()
+        return None if row is None else (row, row)
+    event = conn.execute(_LOCK_EVENT, params).first()
+    return None if event is None else (event, conn.execute(_PLACEMENT, params).one())
+
+
+@dataclass
+class Placed:
+    """A new registration as ``place`` inserted it: its columns (``values``, with its
+    ``id``), whom it promoted, its waiting-list position and its queued mails."""
+
+    values: dict
+    promoted: list[Registration]
+    position: int | None
+    mail_ids: list[int]
+
+    @property
+    def row(self) -> SimpleNamespace:
+        """The columns as attributes, like a Registration's (for answers built from them)."""
+        return SimpleNamespace(**self.values)
+
+
+def _new_row(data: RegistrationInput, now: datetime, user_id: int | None) -> dict:
+    """The registration's row but for its place (status and its time), made before the
+    event is locked: the lock is held only for the statements."""
+    created = utcnow()
+    return {
+        "event_id": None, "user_id": user_id, "name": data.name, "email": data.email,
+        "phone": data.phone or None, "nip": data.nip or None,
+        "employment_status": data.employment_status, "position": data.position,
+        "unit_id": data.unit_id, "institution": data.institution or None,
+        "role": EventRole(data.role).value, "status": None, "waitlisted_at": None,
+        "confirmed_at": None, "cancelled_at": None, "manage_token": new_secret(),
+        "check_in_code": new_secret(), "created_at": created, "updated_at": created,
+    }
+
+
+def _place_new(conn, event, counts, values: dict, now: datetime, *, actor_id: int | None,
+               mail_row: dict | None) -> Placed:
+    """Add one checked registration (``values`` from ``_new_row``) to the locked ``event``:
+    confirmed, waitlisted, or refused (DuplicateRegistration, EventFull, UnitQuotaFull).
+    Its row, its audit row and its mail (``mail_row``, None for no mail) are each one
+    statement: a registration is what the whole regency does in the same minute, and the
+    ORM's unit of work cost more than the rest. Waiting people who fit now go first."""
+    promoted = []
+    if counts.waiting and (event.capacity is None or counts.taken < event.capacity):
+        # Someone waits although there are seats (a unit quota, or a change that did not
+        # promote): whoever fits goes first. At a full event nobody can.
+        promoted = _fill_from_waitlist(event, now)
+        if promoted:
+            counts = conn.execute(_PLACEMENT, {
+                "event_id": event.id, "email": values["email"], "nip": values["nip"],
+                "unit_id": values["unit_id"]}).one()
+    if counts.duplicate_id is not None:
+        raise _duplicate_error(counts.duplicate_id)
+    reason = (_refusal(event, counts.taken, counts.unit_taken, values["unit_id"])
+              if values["role"] == EventRole.PARTICIPANT else None)
+    if reason is not None and not event.waitlist:
         raise reason
-    db.session.add(reg)
+    values = {**values, "event_id": event.id}
+    if reason is None:
+        values.update(status=CONFIRMED.value, confirmed_at=now)
+    else:
+        values.update(status=WAITLISTED.value, waitlisted_at=now)
     try:
-        with db.session.begin_nested():
-            db.session.flush()
+        values["id"] = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
     except IntegrityError as exc:  # a race that slipped past the lock: same answer
-        raise _duplicate_error(reg) from exc
-    audit.record(actor, "registration.create", reg, status=str(reg.status))
+        raise _duplicate_error(None) from exc
+    audit.insert(actor_id, "registration.create", "registration", values["id"],
+                 status=values["status"], _conn=conn)
+    position = None
+    if reason is not None:
+        position = 1 + conn.scalar(
+            _WAITLIST_AHEAD, {"event_id": event.id, "at": now, "id": values["id"]})
+    mail_ids = []
+    if mail_row is not None:
+        mail_ids.append(mail.insert_registration_mail(
+            conn, mail_row, f"registration.{values['status']}", registration_id=values["id"],
+            event_title=event.title, position=position))
+        mail_ids += _queue_mails(promoted, "registration.promoted")
+    return Placed(values, promoted, position, mail_ids)
+
+
+def _attach(values: dict) -> Registration:
+    """The Registration just inserted with ``values`` (every column), as a persistent ORM
+    object of the session without reading it back."""
+    reg = Registration(**values)
+    make_transient_to_detached(reg)
+    db.session.add(reg)
     return reg
 
 
@@ -421,13 +551,7 @@ def _place_batch(event: Event, rows: list[RegistrationInput], now: datetime
             institution=data.institution or None, role=EventRole(data.role))
         reason = None
         if reg.counts_against_capacity:
-            if event.capacity is not None and taken >= event.capacity:
-                reason = EventFull(str(_l("Kuota kegiatan sudah penuh.")))
-            elif (event.unit_quota is not None and data.unit_id is not None
-                  and by_unit.get(data.unit_id, 0) >= event.unit_quota):
-                reason = UnitQuotaFull(str(_l(
-                    "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).",
-                    n=event.unit_quota)))
+            reason = _refusal(event, taken, by_unit.get(data.unit_id, 0), data.unit_id)
         if reason is None:
             reg.status, reg.confirmed_at = CONFIRMED, now
             if reg.counts_against_capacity:
@@ -507,29 +631,54 @@ def register(
     DuplicateRegistration (and re-sends the manage link to the existing registration),
     EventFull or UnitQuotaFull when there is no room and no waiting list.
     """
-    data = validate_registration(data, today=to_wib(now).date())
+    placed = place(event_id, data, now=now, user_id=user.id if user is not None else None,
+                   actor=actor, by_organizer=by_organizer, send_mail=send_mail)
+    return Outcome(_attach(placed.values), placed.promoted, placed.position, placed.mail_ids)
 
-    def work(event: Event | None) -> Outcome:
-        if event is None:
+
+def place(
+    event_id: int,
+    data: RegistrationInput,
+    *,
+    now: datetime,
+    user_id: int | None = None,
+    actor=None,
+    by_organizer: bool = False,
+    send_mail: bool = True,
+    manager=None,
+) -> Placed:
+    """``register`` without building the ORM object (the API answers from the row).
+
+    ``actor`` and ``manager`` are a User or anything with its ``id`` and ``role`` (the
+    API's token identity). With ``manager``, the event must be one they manage
+    (``events.can_manage``, read with the lock), else NotFound as for a missing event:
+    the API then reads the event once."""
+    data = validate_registration(data, today=to_wib(now).date())
+    values = _new_row(data, now, user_id)
+    mail_row = mail.registration_mail_row(data.email) if send_mail else None
+    actor_id = actor.id if actor is not None else None
+    params = {"event_id": event_id, "email": data.email, "nip": data.nip or None,
+              "unit_id": data.unit_id}
+
+    def work() -> Placed:
+        conn = db.session.connection()  # Core statements: no ORM bookkeeping around them
+        locked = _lock_for_placement(conn, params)
+        if locked is None or (manager is not None and not can_manage(manager, locked[0])):
             raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
+        event, counts = locked
         if problem := window_problem(event, now, by_organizer=by_organizer):
             raise problem
-        promoted = _fill_from_waitlist(event, now)
-        reg = _place_new(event, data, now, user=user, actor=actor)
-        outcome = Outcome(reg, promoted, waitlist_position(reg))
-        if send_mail:
-            outcome.mail_ids = _queue_mails([reg], f"registration.{reg.status}")
-            outcome.mail_ids += _queue_mails(promoted, "registration.promoted")
-        return outcome
+        return _place_new(conn, event, counts, values, now, actor_id=actor_id,
+                          mail_row=mail_row)
 
     try:
-        outcome = run_locked(event_id, work)
+        placed = run_in_write_transaction(work)
     except DuplicateRegistration as exc:
         if send_mail and exc.existing_id is not None:
             _send_manage_link(exc.existing_id)
         raise
-    mail.dispatch(outcome.mail_ids)
-    return outcome
+    mail.dispatch(placed.mail_ids)
+    return placed
 
 
 def _send_manage_link(registration_id: int) -> None:
