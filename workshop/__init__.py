@@ -35,9 +35,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     errors.register(app)
     register_commands(app)
     register_mail_attachments()
+    _track_requests_for_mail(app)
     register_template_helpers(app)
     register_security_headers(app)
     return app
+
+
+def _track_requests_for_mail(app: Flask) -> None:
+    from workshop.services import mail
+
+    mail.track_requests(app)
 
 
 class SessionInterface(SecureCookieSessionInterface):

@@ -133,3 +133,42 @@ def test_a_stale_claim_is_taken_over(app, make_event, person, register, tmp_path
         sent = db.session.scalar(sa.select(OutgoingMail))
         assert (sent.status, sent.claimed_at) == (MailStatus.SENT, None)
     assert len(eml_files(tmp_path)) == 1
+
+
+def test_background_mail_waits_for_a_pause_between_requests(app, make_event, person, register,
+                                                            tmp_path):
+    """While the process is answering requests, the sender thread leaves the CPU to them
+    (the PDF ticket costs more than a registration) and sends in the first pause."""
+    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.2)
+    event = make_event()
+    mail.activity.started()  # a request in flight, as during a rush of registrations
+    try:
+        register(event, person())
+        assert not mail.wait_for_background(app, timeout=0.6)
+        assert [status for _kind, status, _n in outbox(app)] == [MailStatus.PENDING]
+    finally:
+        mail.activity.ended()
+    assert mail.wait_for_background(app, timeout=30)
+    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.SENT]
+    assert len(eml_files(tmp_path)) == 1
+
+
+def test_background_mail_goes_out_after_its_longest_wait_even_without_a_pause(
+        app, make_event, person, register, tmp_path):
+    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.2,
+                      MAIL_SENDER_MAX_WAIT=0.5)
+    event = make_event()
+    mail.activity.started()  # requests that never stop
+    try:
+        register(event, person())
+        assert mail.wait_for_background(app, timeout=30)
+        assert [status for _kind, status, _n in outbox(app)] == [MailStatus.SENT]
+    finally:
+        mail.activity.ended()
+
+
+def test_requests_are_seen_by_the_sender(app, client):
+    before = mail.activity.last_end
+    assert client.get("/").status_code == 200
+    assert mail.activity.in_flight == 0
+    assert mail.activity.last_end > before

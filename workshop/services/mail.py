@@ -83,8 +83,14 @@ def registration_mail_row(to: str) -> dict:
         "to": to,
         "locale": _locale_code(),
         "body_text": None,
-        "params": {"base_url": request.url_root if has_request_context() else None},
+        "params": {"base_url": _site_address() if has_request_context() else None},
     }
+
+
+def _site_address() -> str:
+    """The request's ``url_root`` (scheme, host, script root), without werkzeug's IRI
+    decoding of the whole URL: it is only joined with paths built by ``url_for``."""
+    return f"{request.scheme}://{request.host}{request.script_root}/"
 
 
 _INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
@@ -272,10 +278,10 @@ def _record_attempt(mail_id: int, error: str | None, max_attempts: int) -> None:
 def dispatch(mail_ids: list[int]) -> None:
     """Deliver messages the caller has just committed, the way MAIL_DELIVERY says:
 
-    - ``background`` (the default): a sender thread of this process delivers them while
-      the request answers, so a participant never waits for the PDF ticket or a slow
-      mail server. Whatever it has not sent when the process stops stays pending in the
-      outbox for `flask send-mail`.
+    - ``background`` (the default): a sender thread of this process delivers them after
+      the answer, in the first pause between requests (``_Sender``), so a participant
+      never waits for the PDF ticket or a slow mail server. Whatever it has not sent when
+      the process stops stays pending in the outbox for `flask send-mail`.
     - ``inline``: now, before the caller goes on (the tests; scripts).
     - ``outbox``: not here at all; `flask send-mail` (from cron) delivers them.
     """
@@ -291,23 +297,69 @@ def dispatch(mail_ids: list[int]) -> None:
         raise ValueError(f"MAIL_DELIVERY must be background, inline or outbox, not {how!r}")
 
 
+class _Activity:
+    """Requests in flight in this process, and when the last one ended (the sender thread
+    waits for a pause in them)."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.in_flight = 0
+        self.last_end = 0.0
+
+    def started(self) -> None:
+        with self.lock:
+            self.in_flight += 1
+
+    def ended(self, _exc=None) -> None:
+        with self.lock:
+            self.in_flight = max(self.in_flight - 1, 0)
+            self.last_end = time.monotonic()
+
+    def quiet_for(self, seconds: float) -> bool:
+        return not self.in_flight and time.monotonic() - self.last_end >= seconds
+
+
+activity = _Activity()
+
+
+def track_requests(app) -> None:
+    """Let this process's sender thread see the requests (the factory calls this)."""
+    app.before_request(activity.started)
+    app.teardown_request(activity.ended)
+
+
 class _Sender:
-    """One daemon thread per process that delivers queued ids in an app context."""
+    """One daemon thread per process that delivers queued ids in an app context.
+
+    Mail yields to requests: the thread sends when the process has had no request for
+    MAIL_SENDER_QUIET seconds (default 0.1), or once a message has waited
+    MAIL_SENDER_MAX_WAIT seconds (default 30). Rendering a confirmation (the PDF ticket
+    with its QR code) costs several times a registration, so when the whole regency
+    registers at once the answers come first and the mail follows the burst; at the
+    usual pace it goes out a tenth of a second after the answer."""
 
     def __init__(self, app):
         self.app = app
-        self.queue: queue_module.Queue[list[int]] = queue_module.Queue()
+        self.quiet = float(app.config.get("MAIL_SENDER_QUIET", 0.1))
+        self.max_wait = float(app.config.get("MAIL_SENDER_MAX_WAIT", 30))
+        self.queue: queue_module.Queue[tuple[float, list[int]]] = queue_module.Queue()
         self.thread = threading.Thread(target=self._run, name="mail-sender", daemon=True)
         self.thread.start()
         atexit.register(self.drain, timeout=10)
 
     def put(self, ids: list[int]) -> None:
-        self.queue.put(ids)
+        self.queue.put((time.monotonic(), ids))
+
+    def _wait_for_a_pause(self, queued_at: float) -> None:
+        deadline = queued_at + self.max_wait
+        while not activity.quiet_for(self.quiet) and time.monotonic() < deadline:
+            time.sleep(self.quiet / 2)
 
     def _run(self) -> None:
         while True:
-            ids = self.queue.get()
+            queued_at, ids = self.queue.get()
             try:
+                self._wait_for_a_pause(queued_at)
                 with self.app.app_context():
                     try:
                         deliver(ids)

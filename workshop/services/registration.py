@@ -109,9 +109,6 @@ class Outcome:
 # --- checking input ---------------------------------------------------------
 
 
-_UNIT_ACTIVE = sa.select(Unit.active).where(Unit.id == sa.bindparam("unit_id"))
-
-
 def validate_registration(data: RegistrationInput, today: date) -> RegistrationInput:
     """Check and normalise every field; raise ValidationError with a message per field.
 
@@ -180,7 +177,8 @@ def validate_registration(data: RegistrationInput, today: date) -> RegistrationI
     elif data.unit_id is None and not institution:
         add("unit_id", _l("Pilih unit kerja, atau pilih instansi lain dan tulis namanya."))
     elif data.unit_id is not None:
-        if not db.session.connection().scalar(_UNIT_ACTIVE, {"unit_id": data.unit_id}):
+        unit = db.session.get(Unit, data.unit_id)  # an import's rows share a few units
+        if unit is None or not unit.active:
             add("unit_id", _l("Unit kerja tidak dikenal."))
     elif len(institution) > NAME_MAX:
         add("institution", _l("Nama instansi paling banyak %(max)d karakter.", max=NAME_MAX))
@@ -419,10 +417,8 @@ _PLACEMENT = sa.select(*_COUNTS)
 _EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_COUNTS).where(
     Event.id == sa.bindparam("event_id"))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
-_WAITLIST_AHEAD = sa.select(func.count()).where(
-    _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED,
-    or_(_R.waitlisted_at < sa.bindparam("at"),
-        (_R.waitlisted_at == sa.bindparam("at")) & (_R.id < sa.bindparam("id"))))
+_LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
+    _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED)
 
 
 def _lock_for_placement(conn, params: dict):
@@ -450,10 +446,9 @@ class Placed:
         return SimpleNamespace(**self.values)
 
 
-def _new_row(data: RegistrationInput, now: datetime, user_id: int | None) -> dict:
-    """The registration's row but for its place (status and its time), made before the
+def _new_row(data: RegistrationInput, user_id: int | None) -> dict:
+    """The registration's row but for its place (status and the times), made before the
     event is locked: the lock is held only for the statements."""
-    created = utcnow()
     return {
         "event_id": None, "user_id": user_id, "name": data.name, "email": data.email,
         "phone": data.phone or None, "nip": data.nip or None,
@@ -461,7 +456,7 @@ def _new_row(data: RegistrationInput, now: datetime, user_id: int | None) -> dic
         "unit_id": data.unit_id, "institution": data.institution or None,
         "role": EventRole(data.role).value, "status": None, "waitlisted_at": None,
         "confirmed_at": None, "cancelled_at": None, "manage_token": new_secret(),
-        "check_in_code": new_secret(), "created_at": created, "updated_at": created,
+        "check_in_code": new_secret(), "created_at": None, "updated_at": None,
     }
 
 
@@ -487,21 +482,25 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, actor_id: in
               if values["role"] == EventRole.PARTICIPANT else None)
     if reason is not None and not event.waitlist:
         raise reason
-    values = {**values, "event_id": event.id}
+    created = utcnow()
+    values = {**values, "event_id": event.id, "created_at": created, "updated_at": created}
+    position = None
     if reason is None:
         values.update(status=CONFIRMED.value, confirmed_at=now)
     else:
-        values.update(status=WAITLISTED.value, waitlisted_at=now)
+        # Last in line, in the order the lock was got: a request that waited for the lock
+        # with an earlier ``now`` than the one before it takes that one's time (the id
+        # then decides), so the place told to each person stays true.
+        last = conn.scalar(_LAST_WAITING, {"event_id": event.id})
+        values.update(status=WAITLISTED.value,
+                      waitlisted_at=now if last is None else max(now, last))
+        position = counts.waiting + 1
     try:
         values["id"] = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
     except IntegrityError as exc:  # a race that slipped past the lock: same answer
         raise _duplicate_error(None) from exc
     audit.insert(actor_id, "registration.create", "registration", values["id"],
                  status=values["status"], _conn=conn)
-    position = None
-    if reason is not None:
-        position = 1 + conn.scalar(
-            _WAITLIST_AHEAD, {"event_id": event.id, "at": now, "id": values["id"]})
     mail_ids = []
     if mail_row is not None:
         mail_ids.append(mail.insert_registration_mail(
@@ -654,7 +653,7 @@ def place(
     (``events.can_manage``, read with the lock), else NotFound as for a missing event:
     the API then reads the event once."""
     data = validate_registration(data, today=to_wib(now).date())
-    values = _new_row(data, now, user_id)
+    values = _new_row(data, user_id)
     mail_row = mail.registration_mail_row(data.email) if send_mail else None
     actor_id = actor.id if actor is not None else None
     params = {"event_id": event_id, "email": data.email, "nip": data.nip or None,
