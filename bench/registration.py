@@ -9,13 +9,15 @@ through POST /api/v1/events/<id>/registrations with an organizer token: validati
 locked placement and the confirmation mail queued in the same transaction; its delivery
 (the PDF e-ticket and calendar file attached, written as an .eml file as without SMTP) is
 measured three ways, the app's MAIL_DELIVERY settings: "mail in request" (inline: the
-answer waits for it), "background mail" (the default: each worker's sender thread, and
-how long after the last answer the last mail went out) and "outbox only" (left for
-`flask send-mail`: the registration alone). --profile N prints where
-the time of N registrations goes (cProfile, in-process, SQLite).
+answer waits for it), "background mail" (the default: each worker's sender thread, which
+sends in the pauses between requests; and how long after the last answer the last mail
+went out) and "outbox only" (left for `flask send-mail`: the registration alone). The
+servers are loaded in turn over --rounds rounds, the trivial one first in each.
+--profile N prints where the time of N registrations goes (cProfile, in-process, SQLite).
 """
 
 import argparse
+import contextlib
 import cProfile
 import pstats
 import tempfile
@@ -24,6 +26,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench._server import (
+    Result,
     ServerSpec,
     bench_app,
     fresh_schema,
@@ -86,65 +89,86 @@ VARIANTS = {  # label -> MAIL_DELIVERY
 }
 
 
-def pending_mails(url: str) -> int:
+def pending_mails(url: str, event_id: int | None = None) -> int:
+    """Messages still pending (about one event's registrations, when given)."""
     import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
             return conn.scalar(sa.text(
-                "SELECT count(*) FROM outgoing_mail WHERE status = 'pending'"))
+                "SELECT count(*) FROM outgoing_mail JOIN registration"
+                " ON registration.id = outgoing_mail.registration_id"
+                " WHERE outgoing_mail.status = 'pending'"
+                " AND (:event_id IS NULL OR registration.event_id = :event_id)"),
+                {"event_id": event_id})
     finally:
         engine.dispose()
 
 
-def wait_for_mail(url: str, timeout: float = 600) -> float:
-    """Seconds until the outbox has no pending message left."""
+def wait_for_mail(url: str, event_id: int, timeout: float = 600) -> float:
+    """Seconds until no message about the event's registrations is pending."""
     began = time.monotonic()
-    while pending_mails(url) and time.monotonic() - began < timeout:
+    while pending_mails(url, event_id) and time.monotonic() - began < timeout:
         time.sleep(0.1)
     return time.monotonic() - began
 
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
-    """The trivial endpoint before and after the variants; ratios against the mean of its
-    two runs (the machine's load may drift during a run)."""
+    """The trivial server and one server per MAIL_DELIVERY run side by side (idle servers
+    cost nothing) and are loaded in turn, round after round, so that on a shared machine
+    whose background load drifts each ratio compares runs made within seconds of each
+    other. The background sender's mail is left to drain between rounds (and timed after
+    the last), so that it does not load the next server's round."""
     fresh_schema(url)
-    token, events = prepare(url, list(VARIANTS))
+    names = [*VARIANTS, *(f"warm-up {v}" for v in VARIANTS)]
+    token, events = prepare(url, names)
+    rounds, per_round = args.rounds, args.requests // args.rounds
     print(f"\n{label}  ({load_average()})")
-    trivial_spec = ServerSpec("bench._server:trivial_app()")
-    trivial, results, drained = [], {}, {}
-    with gunicorn(trivial_spec) as port:
-        warm_up(port, "/ping")
-        trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
-    for variant, delivery in VARIANTS.items():
-        env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail"),
-               "BENCH_MAIL_DELIVERY": delivery}
-        with gunicorn(ServerSpec("bench._server:workshop_app()", env=env)) as port:
-            warm_up(port, "/api/v1/openapi.json")
-            jobs = registration_jobs(events[variant], token, args.requests, args.clients,
-                                     variant.replace(" ", "-"))
-            results[variant] = run_load(port, jobs, args.processes)
-            if delivery == "background":
-                drained[variant] = wait_for_mail(url)
-        assert dict(results[variant].statuses) == {201: args.requests}, results[variant].statuses
-        if delivery == "outbox":
-            pending = pending_mails(url)
-            assert pending == args.requests, pending
-            _clear_outbox(url)
-    with gunicorn(trivial_spec) as port:
-        warm_up(port, "/ping")
-        trivial.append(run_load(port, trivial_jobs(args.trivial, args.clients), args.processes))
-    baseline = (trivial[0].rate + trivial[1].rate) / 2
-    print(f"  trivial endpoint        {trivial[0].summary()}")
-    print(f"  trivial endpoint again  {trivial[1].summary()}")
-    for variant, result in results.items():
+    env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
+    specs = {variant: ServerSpec("bench._server:workshop_app()",
+                                 env={**env, "BENCH_MAIL_DELIVERY": delivery})
+             for variant, delivery in VARIANTS.items()}
+    trivials, results, ratios = [], {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
+    drained = 0.0
+    with contextlib.ExitStack() as stack:
+        trivial_port = stack.enter_context(gunicorn(ServerSpec("bench._server:trivial_app()")))
+        ports = {v: stack.enter_context(gunicorn(spec)) for v, spec in specs.items()}
+        warm_up(trivial_port, "/ping")
+        for variant, port in ports.items():  # every worker compiles its statements
+            run_load(port, registration_jobs(events[f"warm-up {variant}"], token, 40, 8,
+                                             f"warm-{variant}".replace(" ", "-")),
+                     args.processes)
+            if VARIANTS[variant] != "outbox":
+                wait_for_mail(url, events[f"warm-up {variant}"])
+        for n in range(rounds):
+            trivials.append(run_load(trivial_port, trivial_jobs(args.trivial // rounds,
+                                                                args.clients),
+                                     args.processes))
+            for variant, port in ports.items():
+                count = per_round if VARIANTS[variant] != "inline" else args.inline // rounds
+                jobs = registration_jobs(events[variant], token, count, args.clients,
+                                         f"{variant.replace(' ', '-')}-{n}")
+                results[variant].append(run_load(port, jobs, args.processes))
+                ratios[variant].append(results[variant][-1].rate / trivials[-1].rate)
+                if VARIANTS[variant] == "background":
+                    drained = wait_for_mail(url, events[variant])
+    trivial = Result.pooled(trivials)
+    print(f"  trivial endpoint              {trivial.summary()}")
+    for variant, runs in results.items():
+        result = Result.pooled(runs)
+        assert dict(result.statuses) == {201: result.requests}, result.statuses
+        each = ", ".join(f"{r:.3f}" for r in ratios[variant])
         print(f"  register ({variant:15}) {result.summary()}  "
-              f"ratio {result.rate / baseline:.3f}x")
-        if variant in drained:
-            total = result.seconds + drained[variant]
-            print(f"      every mail delivered {drained[variant]:.1f} s after the last answer: "
-                  f"{result.requests / total:.1f} registrations with their mail per s")
+              f"ratio {result.rate / trivial.rate:.3f}x (rounds {each})")
+        if VARIANTS[variant] == "background":
+            print(f"      the last round's mail all delivered {drained:.1f} s after its last "
+                  f"answer: {runs[-1].requests / (runs[-1].seconds + drained):.1f} "
+                  f"registrations with their mail per s")
+        if VARIANTS[variant] == "outbox":
+            pending = pending_mails(url, events[variant])
+            assert pending == result.requests, pending
+    _clear_outbox(url)
 
 
 def _clear_outbox(url: str) -> None:
@@ -185,8 +209,14 @@ def profile(tmp: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
-    parser.add_argument("--requests", type=int, default=400, help="registrations per run")
-    parser.add_argument("--trivial", type=int, default=4000, help="trivial requests per run")
+    parser.add_argument("--requests", type=int, default=1800,
+                        help="registrations per mail mode, over all rounds")
+    parser.add_argument("--inline", type=int, default=240,
+                        help="registrations with the mail sent in the request, over all rounds")
+    parser.add_argument("--trivial", type=int, default=6000,
+                        help="trivial requests over all rounds")
+    parser.add_argument("--rounds", type=int, default=3, help="the servers are loaded in turn, "
+                        "this many times")
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--profile", type=int, metavar="N",

@@ -388,11 +388,12 @@ def _confirmed_participants() -> sa.Select:
         _R.role == EventRole.PARTICIPANT)
 
 
+# The unique indexes' condition, written out: SQLite uses a partial index only when the
+# query states its condition (a bound parameter would not do).
+_ACTIVE = _R.status != sa.literal_column("'cancelled'")
 # What placing one new person needs besides the event: an active registration with the
-# same email or NIP, the participant seats taken, those of the person's unit, and how
-# many wait.
-_ACTIVE = _R.status != sa.literal_column("'cancelled'")  # the unique indexes' condition,
-# written out: SQLite uses a partial index only when the query states its condition.
+# same email or NIP (each through its unique index), the participant seats taken, those
+# of the person's unit (both from the covering index), and how many wait.
 _COUNTS = (
     sa.func.coalesce(
         sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
