@@ -25,6 +25,6 @@ def insert(actor_id: int | None, action: str, object_type: str, object_id: int, 
     """The same row as ``record`` written at once with one statement (no ORM object), in
     the caller's transaction (``_conn``: its connection, when the caller has it at hand):
     for hot paths that hold a lock."""
-    (_conn or db.session.connection()).execute(_INSERT, {"user_id": actor_id, "action": action,
-                                 "object_type": object_type, "object_id": object_id,
-                                 "details": details or None})
+    row = {"user_id": actor_id, "action": action, "object_type": object_type,
+           "object_id": object_id, "details": details or None}
+    (_conn or db.session.connection()).execute(_INSERT, row)
