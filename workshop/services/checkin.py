@@ -215,12 +215,6 @@ def _may_see(user, door: Door) -> bool:
     return may_check_in(user, door) or can_view(user, door)
 
 
-def can_check_in(user: User | None, event: Event) -> bool:
-    """may_check_in for an Event at hand."""
-    door = _read_door(user, event.id, None)
-    return door is not None and may_check_in(user, door)
-
-
 def open_door(user, event_id: int, now: datetime | None = None,
               raw_code: str | None = None) -> Door:
     """The door ``user`` wants to run, in one Core statement: the event's owner and

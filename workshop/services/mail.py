@@ -53,27 +53,6 @@ def _locale_code() -> str:
     return str(get_locale() or "id")
 
 
-def queue(to: str, subject: str, body_text: str, *, kind: str, body_html: str | None = None,
-          registration_id: int | None = None, attachments: list | None = None,
-          flush: bool = True) -> OutgoingMail:
-    """Add a message to the outbox, in the caller's transaction (flushed unless told not
-    to: a bulk caller flushes once for all its messages)."""
-    message = OutgoingMail(
-        to=to,
-        locale=_locale_code(),
-        subject=subject[:300],
-        body_text=body_text,
-        body_html=body_html,
-        kind=kind,
-        registration_id=registration_id,
-        attachments=attachments,
-    )
-    db.session.add(message)
-    if flush:
-        db.session.flush()
-    return message
-
-
 def registration_mail_row(to: str) -> dict:
     """The outbox row of a mail to a registrant, but for what ``insert_registration_mail``
     adds. Its text is composed from templates/mail/ when it is sent (``compose``), in the
@@ -140,8 +119,9 @@ class MailGone(LookupError):
 
 
 def compose(mail: OutgoingMail) -> tuple[str, str | None]:
-    """The message's text and HTML: as stored, or composed now for a registration's mail
-    (in the current language: ``deliver`` sets the mail's own)."""
+    """The message's text and HTML: composed now for a registration's mail (in the current
+    language: ``deliver`` sets the mail's own), or as stored by a version that composed
+    mail when it was queued (rows from before migration 0006)."""
     if mail.body_text is not None:
         return mail.body_text, mail.body_html
     reg = db.session.get(Registration, mail.registration_id) if mail.registration_id else None

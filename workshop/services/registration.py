@@ -232,6 +232,11 @@ def _status_word(status: EventStatus) -> str:
 
 # --- counting ---------------------------------------------------------------
 
+_R = Registration.__table__.c
+# An active registration: the unique indexes' condition, written out, because SQLite uses
+# a partial index only when the query states its condition (a bound parameter would not).
+_ACTIVE = _R.status != sa.literal_column("'cancelled'")
+
 
 def _taken(event_id: int, unit_id: int | None = None) -> int:
     query = db.select(func.count(Registration.id)).where(
@@ -353,11 +358,8 @@ def _find_duplicate(event_id: int, email: str, nip: str | None, exclude_id=None)
     conditions = [Registration.email == email]
     if nip:
         conditions.append(Registration.nip == nip)
-    query = db.select(Registration).where(
-        Registration.event_id == event_id,
-        Registration.status != CANCELLED,
-        or_(*conditions),
-    )
+    query = db.select(Registration).where(Registration.event_id == event_id, _ACTIVE,
+                                          or_(*conditions))
     if exclude_id is not None:
         query = query.where(Registration.id != exclude_id)
     return db.session.scalars(query.limit(1)).first()
@@ -375,7 +377,6 @@ def _queue_mails(regs: list[Registration], kind: str) -> list[int]:
     return [mail.queue_registration_mail(reg, kind).id for reg in regs]
 
 
-_R = Registration.__table__.c
 # The locked event a new registration is placed by.
 _EVENT_COLUMNS = (
     Event.id, Event.owner_id, Event.title, Event.status, Event.capacity, Event.unit_quota,
@@ -388,9 +389,6 @@ def _confirmed_participants() -> sa.Select:
         _R.role == EventRole.PARTICIPANT)
 
 
-# The unique indexes' condition, written out: SQLite uses a partial index only when the
-# query states its condition (a bound parameter would not do).
-_ACTIVE = _R.status != sa.literal_column("'cancelled'")
 # What placing one new person needs besides the event: an active registration with the
 # same email or NIP (each through its unique index), the participant seats taken, those
 # of the person's unit (both from the covering index), and how many wait.
@@ -461,9 +459,10 @@ def _new_row(data: RegistrationInput, user_id: int | None) -> dict:
     }
 
 
-def _place_new(conn, event, counts, values: dict, now: datetime, *, actor_id: int | None,
-               mail_row: dict | None) -> Placed:
-    """Add one checked registration (``values`` from ``_new_row``) to the locked ``event``:
+def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict,
+               actor_id: int | None, mail_row: dict | None) -> Placed:
+    """Add one checked registration (``values`` from ``_new_row``; ``params`` those of the
+    ``_PLACEMENT`` read that gave ``counts``) to the locked ``event``:
     confirmed, waitlisted, or refused (DuplicateRegistration, EventFull, UnitQuotaFull).
     Its row, its audit row and its mail (``mail_row``, None for no mail) are each one
     statement: a registration is what the whole regency does in the same minute, and the
@@ -474,9 +473,7 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, actor_id: in
         # promote): whoever fits goes first. At a full event nobody can.
         promoted = _fill_from_waitlist(event, now)
         if promoted:
-            counts = conn.execute(_PLACEMENT, {
-                "event_id": event.id, "email": values["email"], "nip": values["nip"],
-                "unit_id": values["unit_id"]}).one()
+            counts = conn.execute(_PLACEMENT, params).one()
     if counts.duplicate_id is not None:
         raise _duplicate_error(counts.duplicate_id)
     reason = (_refusal(event, counts.taken, counts.unit_taken, values["unit_id"])
@@ -668,8 +665,8 @@ def place(
         event, counts = locked
         if problem := window_problem(event, now, by_organizer=by_organizer):
             raise problem
-        return _place_new(conn, event, counts, values, now, actor_id=actor_id,
-                          mail_row=mail_row)
+        return _place_new(conn, event, counts, values, now, params=params,
+                          actor_id=actor_id, mail_row=mail_row)
 
     try:
         placed = run_in_write_transaction(work)
@@ -834,7 +831,7 @@ def resend_manage_link(event_id: int, email: str) -> None:
         db.select(Registration).where(
             Registration.event_id == event_id,
             Registration.email == email,
-            Registration.status != CANCELLED,
+            _ACTIVE,
         )
     )
     if reg is not None:
