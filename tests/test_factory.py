@@ -28,6 +28,65 @@ def test_database_url_env_selects_postgres(monkeypatch):
     assert app.config["MAX_CONTENT_LENGTH"] == 1024
 
 
+def test_a_database_server_connection_is_tested_only_after_a_rest(monkeypatch):
+    """PostgreSQL's pool tests a connection that rested (see the next test) instead of
+    SQLAlchemy's pool_pre_ping, which tests every checkout; SQLite's pool tests none."""
+    from workshop.extensions import db
+
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/ws")  # never connected
+    app = create_app()
+    with app.app_context():
+        assert not db.engine.pool._pre_ping
+        assert len(db.engine.pool.dispatch.checkout) == 1
+        db.engine.dispose()
+    monkeypatch.delenv("DATABASE_URL")
+    app = create_app()
+    with app.app_context():
+        assert len(db.engine.pool.dispatch.checkout) == 0
+        db.engine.dispose()
+
+
+def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database_url,
+                                                                         monkeypatch):
+    """On the run's database (the rule itself does not depend on it): a connection
+    returned a moment ago is used as it is; one that rested longer than the limit is
+    tested first, and when the test fails (here: the connection was closed under the
+    pool, as a server restart would) a new one is used and the request goes on."""
+    import time
+
+    import sqlalchemy as sa
+
+    from workshop import ping_rested_connections
+
+    engine = sa.create_engine(database_url, poolclass=sa.pool.QueuePool)
+    ping_rested_connections(engine, after=0.2)
+    tested = []
+    real_ping = engine.dialect.do_ping
+    monkeypatch.setattr(engine.dialect, "do_ping",
+                        lambda connection: tested.append(connection) or real_ping(connection))
+
+    def use():
+        with engine.connect() as conn:
+            assert conn.scalar(sa.text("SELECT 1")) == 1
+            return conn.connection.dbapi_connection
+
+    try:
+        first = use()
+        assert use() is first and use() is first
+        assert tested == []  # each time back in the pool a moment before
+        time.sleep(0.3)
+        assert use() is first
+        assert tested == [first]
+        time.sleep(0.3)
+        first.close()  # dropped while it rested in the pool
+        replacement = use()
+        assert replacement is not first
+        assert tested == [first, first]
+        assert use() is replacement and len(tested) == 2
+    finally:
+        engine.dispose()
+
+
 def test_normalise_database_url_keeps_other_urls():
     assert normalise_database_url("sqlite:///x.db") == "sqlite:///x.db"
     assert normalise_database_url("postgresql://h/db") == "postgresql+psycopg://h/db"
