@@ -461,6 +461,42 @@ def test_event_list_query_count_does_not_grow(app, client, make_event, owner, re
     assert five[0] == one[0]
 
 
+def test_a_registration_is_a_few_statements_and_writes_its_rows_together(
+        app, client, auth, event, owner):
+    """The hot path's statements, in order: the token, the locked event with the counts
+    (PostgreSQL: the lock, then the counts in a statement of their own), then the new
+    registration, its audit row and its mail: on PostgreSQL one statement (a round trip
+    to the server each is what a registration costs most there), in the process on
+    SQLite three. Whichever way, the audit row and the mail name the new registration."""
+    app.config["MAIL_DELIVERY"] = "outbox"  # the mail stays queued: no statements after
+    statements = []
+
+    def seen(_conn, _cursor, statement, *_args):
+        statements.append(" ".join(statement.replace('"', "").split()[:3]))
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", seen)
+    try:
+        created = post(client, auth, event.id, body_for(1))
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", seen)
+    inserts = (["WITH new_registration AS"] if engine.dialect.name == "postgresql" else
+               ["INSERT INTO registration", "INSERT INTO audit_log", "INSERT INTO outgoing_mail"])
+    locking = (["SELECT event.id, event.owner_id,", "SELECT coalesce((SELECT registration.id"]
+               if engine.dialect.name == "postgresql" else ["SELECT event.id, event.owner_id,"])
+    assert statements == ["SELECT user.id, user.role,", *locking, *inserts]
+    with app.app_context():
+        entry = db.session.scalars(sa.select(AuditLog).where(
+            AuditLog.object_type == "registration")).one()
+        message = db.session.scalars(sa.select(OutgoingMail)).one()
+        assert (entry.action, entry.object_id, entry.user_id, entry.details) == (
+            "registration.create", created["id"], owner.id, {"status": "confirmed"})
+        assert entry.at is not None
+        assert (message.registration_id, message.kind, message.to, message.status) == (
+            created["id"], "registration.confirmed", "peserta1@muaraenimkab.go.id", "pending")
+
+
 # --- rate limit --------------------------------------------------------------------------
 
 

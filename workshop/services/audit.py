@@ -1,10 +1,6 @@
 """Recording who did what."""
 
-import sqlalchemy as sa
-
-from workshop.models import AuditLog, User, db
-
-_INSERT = sa.insert(AuditLog.__table__)
+from workshop.models import AuditLog, User, db, utcnow
 
 
 def record(actor: User | None, action: str, obj, **details) -> AuditLog:
@@ -20,11 +16,9 @@ def record(actor: User | None, action: str, obj, **details) -> AuditLog:
     return entry
 
 
-def insert(actor_id: int | None, action: str, object_type: str, object_id: int, *,
-           _conn=None, **details) -> None:
-    """The same row as ``record`` written at once with one statement (no ORM object), in
-    the caller's transaction (``_conn``: its connection, when the caller has it at hand):
-    for hot paths that hold a lock."""
-    row = {"user_id": actor_id, "action": action, "object_type": object_type,
-           "object_id": object_id, "details": details or None}
-    (_conn or db.session.connection()).execute(_INSERT, row)
+def row(actor_id: int | None, action: str, object_type: str, object_id: int | None = None,
+        **details) -> dict:
+    """The same row as ``record`` makes, as the columns of a table insert (no ORM object):
+    for hot paths that hold a lock and write it with a statement of their own."""
+    return {"at": utcnow(), "user_id": actor_id, "action": action,
+            "object_type": object_type, "object_id": object_id, "details": details or None}

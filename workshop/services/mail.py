@@ -22,13 +22,12 @@ from email.utils import make_msgid
 from functools import partial
 from pathlib import Path
 
-import sqlalchemy as sa
 from flask import current_app, has_request_context, render_template, request
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from sqlalchemy import or_
 
-from workshop.models import MailStatus, OutgoingMail, Registration, db
+from workshop.models import MailStatus, OutgoingMail, Registration, db, utcnow
 from workshop.services.locking import run_in_write_transaction
 from workshop.urls import external_url
 
@@ -54,7 +53,7 @@ def _locale_code() -> str:
 
 
 def registration_mail_row(to: str) -> dict:
-    """The outbox row of a mail to a registrant, but for what ``insert_registration_mail``
+    """The outbox row of a mail to a registrant, but for what ``registration_mail``
     adds. Its text is composed from templates/mail/ when it is sent (``compose``), in the
     language of now, with links to the address the person used now (outside a request:
     BASE_URL)."""
@@ -72,11 +71,12 @@ def _site_address() -> str:
     return f"{request.scheme}://{request.host}{request.script_root}/"
 
 
-_INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
-
-
-def _registration_mail(row: dict, kind: str, *, registration_id: int, event_title: str,
-                       position: int | None) -> dict:
+def registration_mail(row: dict, kind: str, *, event_title: str, position: int | None,
+                      registration_id: int | None = None) -> dict:
+    """The whole outbox row of the mail of ``kind`` about a registration, ``row`` from
+    ``registration_mail_row``; ``position``: its place on the waiting list, as it is now.
+    ``registration_id`` may be left for the caller that inserts the registration with it
+    (``registration.place``)."""
     return {
         **row,
         "subject": SUBJECTS[kind](event_title)[:300],
@@ -84,27 +84,20 @@ def _registration_mail(row: dict, kind: str, *, registration_id: int, event_titl
         "registration_id": registration_id,
         "attachments": [{"kind": k} for k in KIND_ATTACHMENTS.get(kind, [])] or None,
         "params": {**row["params"], "position": position},
+        "status": MailStatus.PENDING.value,
+        "attempts": 0,
+        "created_at": utcnow(),
     }
-
-
-def insert_registration_mail(conn, row: dict, kind: str, *, registration_id: int,
-                             event_title: str, position: int | None = None) -> int:
-    """Queue the mail of ``kind`` about a registration, ``row`` from
-    ``registration_mail_row``, with one statement (no ORM object) on ``conn``, the
-    caller's transaction; its id. ``position``: on the waiting list, as it is now."""
-    return conn.execute(_INSERT_MAIL, _registration_mail(
-        row, kind, registration_id=registration_id, event_title=event_title,
-        position=position)).scalar_one()
 
 
 def queue_registration_mail(reg: Registration, kind: str, flush: bool = True,
                             position: int | None | bool = False) -> OutgoingMail:
-    """Queue the mail of ``kind`` for a registration (see ``insert_registration_mail``).
+    """Queue the mail of ``kind`` for a registration (see ``registration_mail``).
 
     ``position``: the waiting-list position when the caller already knows it (bulk)."""
     from workshop.services.registration import waitlist_position
 
-    message = OutgoingMail(**_registration_mail(
+    message = OutgoingMail(**registration_mail(
         registration_mail_row(reg.email), kind, registration_id=reg.id,
         event_title=reg.event.title,
         position=waitlist_position(reg) if position is False else position))

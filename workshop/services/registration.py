@@ -19,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import contains_eager, make_transient_to_detached
 
 from workshop.models import (
+    AuditLog,
     EmploymentStatus,
     Event,
     EventRole,
@@ -416,6 +417,63 @@ _PLACEMENT = sa.select(*_COUNTS)
 _EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_COUNTS).where(
     Event.id == sa.bindparam("event_id"))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
+_INSERT_AUDIT = sa.insert(AuditLog.__table__)
+_INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
+
+
+def _bound(table: sa.Table, columns, prefix: str = "") -> dict:
+    """``columns`` of ``table``, each as a parameter of its name with ``prefix``."""
+    return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+
+
+def _insert_all_at_once(with_mail: bool) -> sa.Select:
+    """PostgreSQL: the registration, its audit row and its mail inserted by one statement
+    (a WITH of three INSERTs; the audit row and the mail take the new registration's id),
+    a round trip to the server instead of three. Answers (id, mail_id); the parameters
+    are the registration's columns, and the audit row's and the mail's prefixed with
+    ``audit_`` and ``mail_``."""
+    registration = Registration.__table__
+    new = (sa.insert(registration)
+           .values(_bound(registration, [c.name for c in registration.c if c.name != "id"]))
+           .returning(_R.id).cte("new_registration"))
+    new_id = sa.select(new.c.id).scalar_subquery()
+    audit_row = sa.insert(AuditLog.__table__).values(
+        {**_bound(AuditLog.__table__, ("at", "user_id", "action", "object_type", "details"),
+                  "audit_"),
+         "object_id": new_id})
+    statement = sa.select(new.c.id).add_cte(audit_row.cte("new_audit"))
+    if not with_mail:
+        return statement.add_columns(sa.null().label("mail_id"))
+    mail_row = sa.insert(OutgoingMail.__table__).values(
+        {**_bound(OutgoingMail.__table__, ("to", "locale", "body_text", "params", "subject",
+                                           "kind", "attachments", "status", "attempts",
+                                           "created_at"), "mail_"),
+         "registration_id": new_id}).returning(OutgoingMail.__table__.c.id).cte("new_mail")
+    return (statement.add_columns(mail_row.c.id.label("mail_id"))
+            .select_from(new.join(mail_row, sa.true())))
+
+
+_INSERT_ALL_WITH_MAIL, _INSERT_ALL_WITHOUT_MAIL = (_insert_all_at_once(True),
+                                                   _insert_all_at_once(False))
+
+
+def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None
+                ) -> tuple[int, int | None]:
+    """Insert a new registration (``values``: every column but the id), its audit row and
+    its mail (None: none), both naming it; (its id, the mail's id)."""
+    if conn.dialect.name == "postgresql":
+        params = {**values, **{f"audit_{k}": v for k, v in audit_row.items()}}
+        if mail_row is not None:
+            params.update({f"mail_{k}": v for k, v in mail_row.items()})
+        statement = _INSERT_ALL_WITH_MAIL if mail_row is not None else _INSERT_ALL_WITHOUT_MAIL
+        return tuple(conn.execute(statement, params).one())
+    # SQLite runs in the process: three statements cost no round trips.
+    registration_id = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
+    conn.execute(_INSERT_AUDIT, {**audit_row, "object_id": registration_id})
+    if mail_row is None:
+        return registration_id, None
+    return registration_id, conn.execute(
+        _INSERT_MAIL, {**mail_row, "registration_id": registration_id}).scalar_one()
 _LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
     _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED)
 
@@ -493,18 +551,18 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
         values.update(status=WAITLISTED.value,
                       waitlisted_at=now if last is None else max(now, last))
         position = counts.waiting + 1
+    audit_row = audit.row(actor_id, "registration.create", "registration",
+                          status=values["status"])
+    if mail_row is not None:
+        mail_row = mail.registration_mail(mail_row, f"registration.{values['status']}",
+                                          event_title=event.title, position=position)
     try:
-        values["id"] = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
+        values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row)
     except IntegrityError as exc:  # a race that slipped past the lock: same answer
         raise _duplicate_error(None) from exc
-    audit.insert(actor_id, "registration.create", "registration", values["id"],
-                 status=values["status"], _conn=conn)
     mail_ids = []
     if mail_row is not None:
-        mail_ids.append(mail.insert_registration_mail(
-            conn, mail_row, f"registration.{values['status']}", registration_id=values["id"],
-            event_title=event.title, position=position))
-        mail_ids += _queue_mails(promoted, "registration.promoted")
+        mail_ids = [mail_id, *_queue_mails(promoted, "registration.promoted")]
     return Placed(values, promoted, position, mail_ids)
 
 
