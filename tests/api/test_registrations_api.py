@@ -1,6 +1,7 @@
 """Registrations through the API: permissions, register, conflicts, validation, list,
 detail, cancel with promotion, the organizer rate limit and the event's counts."""
 
+import time
 from datetime import timedelta
 
 import pytest
@@ -542,18 +543,27 @@ class TestRateLimits:
         assert {str(r.status) for r in regs} == {"confirmed"}
 
     def test_the_api_limit_is_per_token_user(
-        self, app, client, actors, bearer, make_event, owner, register, person
+        self, app, client, actors, bearer, make_event, owner, stored
     ):
         app.config["API_RATE_LIMIT"] = "3 per minute"
         event = make_event(owner=owner)
         other_event = make_event(owner=actors["other_organizer"])
         auth = bearer(owner)
         url = f"/api/v1/events/{event.id}/registrations"
-        assert [client.get(url, headers=auth).status_code for _ in range(3)] == [200] * 3
+        answers = [client.get(url, headers=auth),
+                   client.get("/api/v1/registrations/999999", headers=auth),  # 404 spends too
+                   client.get(url, headers=auth)]
+        assert [a.status_code for a in answers] == [200, 404, 200]
+        assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
+        assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
         refused = client.post(url, json={"name": "x"}, headers=bearer(owner))  # another token
         assert refused.status_code == 429
         assert refused.get_json()["error"] == "rate_limited"
-        assert int(refused.headers["Retry-After"]) > 0
+        assert 0 < int(refused.headers["Retry-After"]) <= 60
+        assert (refused.headers["X-RateLimit-Limit"], refused.headers["X-RateLimit-Remaining"]
+                ) == ("3", "0")
+        assert 0 < int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 60
+        assert len(stored(event.id)) == 0  # the refused call was not run
         other = client.get(
             f"/api/v1/events/{other_event.id}/registrations",
             headers=bearer(actors["other_organizer"]),

@@ -11,8 +11,9 @@ from flask import current_app, g, request
 from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 
+from workshop import throttle
 from workshop.errors import json_error
-from workshop.extensions import db, limiter
+from workshop.extensions import db
 from workshop.models import Role, User
 from workshop.services.users import TokenUser, user_for_token
 
@@ -103,6 +104,4 @@ def _api_rate_limit() -> str:
 # One shared budget per user for the organizer endpoints, far above the public form's
 # per-address limit: registering 1,000 people through the API in a minute is not throttled.
 # Put it below the token decorator, so that refused callers do not spend the budget.
-organizer_rate_limit = limiter.shared_limit(
-    _api_rate_limit, scope="api-organizer", key_func=token_user_key
-)
+organizer_rate_limit = throttle.budget(_api_rate_limit, "api-organizer", token_user_key)
