@@ -226,6 +226,38 @@ def test_raising_capacity_promotes_exactly_the_new_seats(app, make_event, person
     assert list(statuses(app, event).values()).count("confirmed") == 4
 
 
+def test_seats_are_counted_against_the_limits_whatever_they_become(
+        app, make_event, make_unit, person, register):
+    """A new registration counts the seats up to the capacity and a unit's up to its quota
+    (all the rules compare them with; an event without a capacity counts none): lowered
+    below what is confirmed, the event and the unit stay full; without limits, whoever
+    waits goes first and the new person follows."""
+    from workshop.models import Event
+
+    def limit(**limits):
+        with app.app_context():
+            stored = db.session.get(Event, event.id)
+            for name, value in limits.items():
+                setattr(stored, name, value)
+            db.session.commit()
+
+    event = make_event(capacity=3, unit_quota=2, waitlist=True)
+    unit = make_unit()
+    for email in ("u1@example.com", "u2@example.com", "g1@example.com"):
+        register(event, person(unit=unit if email[0] == "u" else None, email=email))
+    limit(capacity=1, unit_quota=1)
+    outcome = register(event, person(email="g2@example.com"))
+    assert (outcome.registration.status, outcome.position) == (WAITLISTED, 1)
+    limit(capacity=None)  # the unit's quota (1) still holds: it has 2
+    outcome = register(event, person(unit=unit, email="u3@example.com"))
+    assert (outcome.registration.status, outcome.position) == (WAITLISTED, 1)
+    assert statuses(app, event)["g2@example.com"] == "confirmed"  # promoted first
+    limit(unit_quota=None)
+    outcome = register(event, person(unit=unit, email="u4@example.com"))
+    assert outcome.registration.status == CONFIRMED
+    assert set(statuses(app, event).values()) == {"confirmed"}  # u3 promoted first
+
+
 def test_speakers_and_committee_take_no_seat(app, make_event, person, register):
     event = make_event(capacity=1, waitlist=False)
     register(event, person(role="speaker"))
