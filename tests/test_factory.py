@@ -1,6 +1,8 @@
 """The application factory and configuration."""
 
-from workshop import create_app
+import sqlalchemy as sa
+
+from workshop import create_app, use_generic_plans
 from workshop.config import normalise_database_url
 
 
@@ -38,12 +40,27 @@ def test_a_database_server_connection_is_tested_only_after_a_rest(monkeypatch):
     with app.app_context():
         assert not db.engine.pool._pre_ping
         assert len(db.engine.pool.dispatch.checkout) == 1
+        assert sa.event.contains(db.engine, "connect", use_generic_plans)
         db.engine.dispose()
     monkeypatch.delenv("DATABASE_URL")
     app = create_app()
     with app.app_context():
         assert len(db.engine.pool.dispatch.checkout) == 0
+        assert not sa.event.contains(db.engine, "connect", use_generic_plans)
         db.engine.dispose()
+
+
+def test_postgresql_plans_a_prepared_statement_once(app):
+    """The suite's database: on PostgreSQL each connection of the app uses the generic
+    plan of a prepared statement instead of planning it for every execution's values
+    (see ``use_generic_plans``); SQLite has no such setting."""
+    from workshop.extensions import db
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            assert db.session.scalar(sa.text("SHOW plan_cache_mode")) == "force_generic_plan"
+        else:
+            assert not sa.event.contains(db.engine, "connect", use_generic_plans)
 
 
 def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database_url,
@@ -53,8 +70,6 @@ def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database
     tested first, and when the test fails (here: the connection was closed under the
     pool, as a server restart would) a new one is used and the request goes on."""
     import time
-
-    import sqlalchemy as sa
 
     from workshop import ping_rested_connections
 
