@@ -40,8 +40,10 @@ from bench._server import (
 )
 
 
-def prepare(url: str, variants: list[str]) -> tuple[str, dict[str, int]]:
-    """An organizer's token and one published, open event per variant."""
+def prepare(url: str, variants: list[str], capacity: int | None = None
+            ) -> tuple[str, dict[str, int]]:
+    """An organizer's token and one published, open event per variant (with ``capacity``
+    seats; None: no limit)."""
     from workshop.extensions import db
     from workshop.models import EventStatus, Role, User
     from workshop.services.events import EventInput, create_event
@@ -57,7 +59,8 @@ def prepare(url: str, variants: list[str]) -> tuple[str, dict[str, int]]:
         for variant in variants:
             event = create_event(owner, EventInput(title=f"Bench {variant}", venue="Pangripta",
                                                    starts_at=start,
-                                                   ends_at=start + timedelta(hours=8)))
+                                                   ends_at=start + timedelta(hours=8),
+                                                   capacity=capacity))
             event.status = EventStatus.PUBLISHED
             db.session.flush()
             events[variant] = event.id
@@ -122,9 +125,10 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
     the last), so that it does not load the next server's round."""
     fresh_schema(url)
     names = [*VARIANTS, *(f"warm-up {v}" for v in VARIANTS)]
-    token, events = prepare(url, names)
+    token, events = prepare(url, names, args.capacity)
     rounds, per_round = args.rounds, args.requests // args.rounds
-    print(f"\n{label}  ({load_average()})")
+    seats = "no capacity" if args.capacity is None else f"capacity {args.capacity}"
+    print(f"\n{label}, events with {seats}  ({load_average()})")
     env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
     specs = {variant: ServerSpec("bench._server:workshop_app()",
                                  env={**env, "BENCH_MAIL_DELIVERY": delivery})
@@ -218,6 +222,9 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="the servers are loaded in turn, "
                         "this many times")
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
+    parser.add_argument("--capacity", type=int, help="seats of the events (default: no "
+                        "limit; the seats taken are then not counted). Above the "
+                        "registrations sent, so that every one is confirmed")
     parser.add_argument("--processes", type=int, default=4, help="client processes")
     parser.add_argument("--profile", type=int, metavar="N",
                         help="only profile N registrations in-process and print the top")
