@@ -404,17 +404,20 @@ def _counts(bounded: bool) -> tuple:
     the same email or NIP (each through its unique index), the participant seats taken,
     those of the person's unit (both from the covering index), and how many wait.
 
-    ``bounded`` (when the event is known before the counts are read): the seats are
-    counted up to the capacity and the unit's up to its quota (parameters ``seats`` and
-    ``unit_seats``, see ``_bounds``), all the rules compare them with. An event without a
-    capacity counts no seats: on PostgreSQL, whose index-only scans still visit the
-    rows inserted since the last VACUUM, counting 1,200 registrations was a quarter of
-    the server's work for each new one."""
-    taken, unit_taken = ((_seats_up_to("seats"), _seats_up_to(
-        "unit_seats", _R.unit_id == sa.bindparam("unit_id"))) if bounded else (
-        _confirmed_participants().scalar_subquery(),
-        _confirmed_participants().where(_R.unit_id == sa.bindparam("unit_id"))
-        .scalar_subquery()))
+    An event without a capacity counts no seats: on PostgreSQL, whose index-only scans
+    still visit the rows inserted since the last VACUUM, counting 1,200 registrations was
+    a quarter of the server's work for each new one. ``bounded`` (when the event is known
+    before the counts are read): the seats are counted up to the capacity and the unit's
+    up to its quota (parameters ``seats`` and ``unit_seats``, see ``_bounds``), all the
+    rules compare them with."""
+    if bounded:
+        taken = _seats_up_to("seats")
+        unit_taken = _seats_up_to("unit_seats", _R.unit_id == sa.bindparam("unit_id"))
+    else:  # in the statement that reads the event (SQLite): its capacity is a column
+        taken = sa.case((Event.capacity.is_(None), 0),
+                        else_=_confirmed_participants().scalar_subquery())
+        unit_taken = (_confirmed_participants().where(_R.unit_id == sa.bindparam("unit_id"))
+                      .scalar_subquery())
     return (
         sa.func.coalesce(
             sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
@@ -504,6 +507,8 @@ def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None
         return registration_id, None
     return registration_id, conn.execute(
         _INSERT_MAIL, {**mail_row, "registration_id": registration_id}).scalar_one()
+
+
 _LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
     _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED)
 
