@@ -165,11 +165,11 @@ def configure_postgresql(engine) -> None:
 
 def use_generic_plans(dbapi_connection, _record) -> None:
     """PostgreSQL plans a prepared statement again for each execution while the plans made
-    for the actual parameters look cheaper than its generic plan; a parameter that is
-    NULL or a LIMIT of 0 always makes them so. The registration's counts (a LIMIT by the
-    capacity, NULL for a person without NIP or unit) were planned anew every time, 480
-    microseconds of the server's CPU each, inside the event's lock. The hot statements
-    look rows up by key through an index, which their generic plans do too."""
+    for the actual parameters look cheaper than its generic plan, as they always do for
+    a LIMIT of 0: the registration's counts (a LIMIT by the capacity, 0 for an event
+    without one) were planned anew every time, 480 microseconds of the server's CPU
+    each, inside the event's lock. The hot statements look rows up by key through an
+    index, which their generic plans do too."""
     with dbapi_connection.cursor() as cursor:
         cursor.execute("SET plan_cache_mode = force_generic_plan")
     dbapi_connection.commit()
