@@ -123,7 +123,7 @@ def register_extensions(app: Flask) -> None:
         if db.engine.dialect.name == "sqlite":
             configure_sqlite(db.engine)
         elif db.engine.dialect.name == "postgresql":
-            configure_postgresql(db.engine)
+            event.listen(db.engine, "connect", use_generic_plans)
         if db.engine.dialect.name != "sqlite" and (
                 app.config.get("DATABASE_PING_AFTER_IDLE") is not None):
             ping_rested_connections(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
@@ -157,14 +157,11 @@ def configure_sqlite(engine) -> None:
         connection.connection.dbapi_connection.execute(f"BEGIN {mode}".strip())
 
 
-def configure_postgresql(engine) -> None:
-    """Generic plans for the statements psycopg prepares (those a connection has run five
-    times: the hot paths'); see ``use_generic_plans``."""
-    event.listen(engine, "connect", use_generic_plans)
-
-
 def use_generic_plans(dbapi_connection, _record) -> None:
-    """PostgreSQL plans a prepared statement again for each execution while the plans made
+    """On each new PostgreSQL connection: generic plans for the statements psycopg
+    prepares (those a connection has run five times: the hot paths').
+
+    PostgreSQL plans a prepared statement again for each execution while the plans made
     for the actual parameters look cheaper than its generic plan, as they always do for
     a LIMIT of 0: the registration's counts (a LIMIT by the capacity, 0 for an event
     without one) were planned anew every time, 480 microseconds of the server's CPU

@@ -95,3 +95,25 @@ def test_email_at_a_known_domain_is_judged_as_email_validator_judges_it(address)
             normalise_email(address)
     else:
         assert normalise_email(address) == expected
+
+
+def test_a_plain_address_at_a_known_domain_is_not_validated_again(monkeypatch):
+    """The point of the shortcut above: email_validator (its idna domain checks) is asked
+    once per domain for plain addresses, not for every registration."""
+    from workshop.services import users
+    from workshop.services.errors import ValidationError
+
+    asked = []
+    real = users.validate_email
+    monkeypatch.setattr(users, "validate_email",
+                        lambda address, **kw: asked.append(address) or real(address, **kw))
+    monkeypatch.setattr(users, "_known_domains", set())
+    assert [users.normalise_email(a) for a in (
+        "pertama@bappeda.muaraenimkab.go.id", "Kedua.Orang@bappeda.muaraenimkab.go.id",
+        "ketiga+x@BAPPEDA.muaraenimkab.go.id")] == [
+        "pertama@bappeda.muaraenimkab.go.id", "kedua.orang@bappeda.muaraenimkab.go.id",
+        "ketiga+x@bappeda.muaraenimkab.go.id"]
+    assert asked == ["pertama@bappeda.muaraenimkab.go.id"]
+    with pytest.raises(ValidationError):  # not plain: email_validator decides
+        users.normalise_email('"kutip"@bappeda.muaraenimkab.go.id')
+    assert asked[-1] == '"kutip"@bappeda.muaraenimkab.go.id'

@@ -48,10 +48,6 @@ SUBJECTS = {
 }
 
 
-def _locale_code() -> str:
-    return str(get_locale() or "id")
-
-
 def registration_mail_row(to: str) -> dict:
     """The outbox row of a mail to a registrant, but for what ``registration_mail``
     adds. Its text is composed from templates/mail/ when it is sent (``compose``), in the
@@ -59,7 +55,7 @@ def registration_mail_row(to: str) -> dict:
     BASE_URL)."""
     return {
         "to": to,
-        "locale": _locale_code(),
+        "locale": str(get_locale() or "id"),
         "body_text": None,
         "params": {"base_url": _site_address() if has_request_context() else None},
     }

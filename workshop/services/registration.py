@@ -239,30 +239,40 @@ _R = Registration.__table__.c
 _ACTIVE = _R.status != sa.literal_column("'cancelled'")
 
 
+def _confirmed_participants(*conditions) -> sa.Select:
+    """The confirmed participants of the ``event_id`` parameter (the seats taken), and
+    ``conditions``; counted from the covering index."""
+    return sa.select(sa.literal(1)).where(
+        _R.event_id == sa.bindparam("event_id"), _R.status == CONFIRMED,
+        _R.role == EventRole.PARTICIPANT, *conditions)
+
+
+def _counted(rows: sa.Select) -> sa.ScalarSelect:
+    return sa.select(func.count()).select_from(rows.subquery()).scalar_subquery()
+
+
+_TAKEN = sa.select(_counted(_confirmed_participants()))
+_UNIT_TAKEN = sa.select(_counted(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id"))))
+
+
 def _taken(event_id: int, unit_id: int | None = None) -> int:
-    query = db.select(func.count(Registration.id)).where(
-        Registration.event_id == event_id,
-        Registration.status == CONFIRMED,
-        Registration.role == EventRole.PARTICIPANT,
-    )
-    if unit_id is not None:
-        query = query.where(Registration.unit_id == unit_id)
-    return db.session.scalar(query)
+    if unit_id is None:
+        return db.session.scalar(_TAKEN, {"event_id": event_id})
+    return db.session.scalar(_UNIT_TAKEN, {"event_id": event_id, "unit_id": unit_id})
 
 
 def _room(event: Event, unit_id: int | None) -> DomainError | None:
-    """None when one more participant from ``unit_id`` fits; else the reason."""
-    if event.capacity is not None and _taken(event.id) >= event.capacity:
-        return _full()
-    if (event.unit_quota is not None and unit_id is not None
-            and _taken(event.id, unit_id) >= event.unit_quota):
-        return _unit_full(event.unit_quota)
-    return None
+    """None when one more participant from ``unit_id`` fits; else the reason. Counts
+    only what the event limits."""
+    taken = _taken(event.id) if event.capacity is not None else 0
+    unit_taken = (_taken(event.id, unit_id)
+                  if event.unit_quota is not None and unit_id is not None else 0)
+    return _refusal(event, taken, unit_taken, unit_id)
 
 
 def _refusal(event, taken: int, unit_taken: int, unit_id: int | None) -> DomainError | None:
-    """``_room`` from counts the caller already has: ``taken`` participant seats of the
-    event, ``unit_taken`` of the unit."""
+    """None when one more participant from ``unit_id`` fits, given ``taken`` participant
+    seats of the event and ``unit_taken`` of the unit; else the reason."""
     if event.capacity is not None and taken >= event.capacity:
         return _full()
     if event.unit_quota is not None and unit_id is not None and unit_taken >= event.unit_quota:
@@ -384,19 +394,10 @@ _EVENT_COLUMNS = (
     Event.waitlist, Event.registration_opens_at, Event.registration_closes_at, Event.ends_at)
 
 
-def _confirmed_participants() -> sa.Select:
-    return sa.select(func.count()).where(
-        _R.event_id == sa.bindparam("event_id"), _R.status == CONFIRMED,
-        _R.role == EventRole.PARTICIPANT)
-
-
 def _seats_up_to(bound: str, *conditions) -> sa.ScalarSelect:
-    """The confirmed participants' seats (with ``conditions``), counted up to the
-    ``bound`` parameter: 0 when there is no limit to compare them with."""
-    seats = sa.select(sa.literal(1)).where(
-        _R.event_id == sa.bindparam("event_id"), _R.status == CONFIRMED,
-        _R.role == EventRole.PARTICIPANT, *conditions).limit(sa.bindparam(bound))
-    return sa.select(func.count()).select_from(seats.subquery()).scalar_subquery()
+    """The seats taken (with ``conditions``), counted up to the ``bound`` parameter: 0
+    when there is no limit to compare them with."""
+    return _counted(_confirmed_participants(*conditions).limit(sa.bindparam(bound)))
 
 
 def _counts(bounded: bool) -> tuple:
@@ -415,9 +416,8 @@ def _counts(bounded: bool) -> tuple:
         unit_taken = _seats_up_to("unit_seats", _R.unit_id == sa.bindparam("unit_id"))
     else:  # in the statement that reads the event (SQLite): its capacity is a column
         taken = sa.case((Event.capacity.is_(None), 0),
-                        else_=_confirmed_participants().scalar_subquery())
-        unit_taken = (_confirmed_participants().where(_R.unit_id == sa.bindparam("unit_id"))
-                      .scalar_subquery())
+                        else_=_counted(_confirmed_participants()))
+        unit_taken = _counted(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id")))
     return (
         sa.func.coalesce(
             sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
@@ -433,10 +433,9 @@ def _counts(bounded: bool) -> tuple:
     )
 
 
-def _bounds(event, unit_id: int | None) -> dict:
+def _bounds(event) -> dict:
     """The ``seats`` and ``unit_seats`` parameters of the bounded counts for ``event``."""
-    return {"seats": event.capacity or 0,
-            "unit_seats": (event.unit_quota or 0) if unit_id is not None else 0}
+    return {"seats": event.capacity or 0, "unit_seats": event.unit_quota or 0}
 
 
 # PostgreSQL: lock the event row, then count in a statement of its own (counts read in
@@ -516,16 +515,12 @@ _LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
 def _lock_for_placement(conn, params: dict):
     """Lock the event; (event, counts) as rows, or None when there is no such event.
     ``params`` (those of ``_PLACEMENT``) gain the bounds of the counts, for a re-read."""
-    if conn.dialect.name == "sqlite":
-        row = conn.execute(_EVENT_AND_PLACEMENT, params).first()
-        if row is not None:
-            params.update(_bounds(row, params["unit_id"]))
-        return None if row is None else (row, row)
-    event = conn.execute(_LOCK_EVENT, params).first()
+    sqlite = conn.dialect.name == "sqlite"
+    event = conn.execute(_EVENT_AND_PLACEMENT if sqlite else _LOCK_EVENT, params).first()
     if event is None:
         return None
-    params.update(_bounds(event, params["unit_id"]))
-    return event, conn.execute(_PLACEMENT, params).one()
+    params.update(_bounds(event))
+    return event, event if sqlite else conn.execute(_PLACEMENT, params).one()
 
 
 @dataclass
