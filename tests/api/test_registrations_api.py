@@ -1,9 +1,12 @@
 """Registrations through the API: permissions, register, conflicts, validation, list,
 detail, cancel with promotion, the organizer rate limit and the event's counts."""
 
+import re
+import tempfile
 import time
 from datetime import timedelta
 
+import psycopg
 import pytest
 import sqlalchemy as sa
 
@@ -462,40 +465,96 @@ def test_event_list_query_count_does_not_grow(app, client, make_event, owner, re
     assert five[0] == one[0]
 
 
-def test_a_registration_is_a_few_statements_and_writes_its_rows_together(
-        app, client, auth, event, owner):
-    """The hot path's statements, in order: the token, the locked event with the counts
-    (PostgreSQL: the lock, then the counts in a statement of their own), then the new
-    registration, its audit row and its mail: on PostgreSQL one statement (a round trip
-    to the server each is what a registration costs most there), in the process on
-    SQLite three. Whichever way, the audit row and the mail name the new registration."""
-    app.config["MAIL_DELIVERY"] = "outbox"  # the mail stays queued: no statements after
-    statements = []
+def _round_trips(trace: str) -> list[list[str]]:
+    """The statements of a libpq protocol trace, grouped by round trip (each ends when the
+    server says it is ready for the next query), each as its first three words."""
+    names, trips, trip = {}, [], []
+    for line in re.split(r"\n(?=[FB]\t\d+\t)", trace):  # a query may span lines
+        fields = line.split("\t", 3)
+        if len(fields) < 4:
+            continue
+        sender, message, rest = fields[0], fields[2], fields[3]
+        if sender == "F" and message == "Parse":
+            name, text = re.match(r' "([^"]*)" "(.*)" \d', rest, re.DOTALL).groups()
+            names[name] = text
+        elif sender == "F" and message == "Bind":
+            trip.append(names[re.match(r' "[^"]*" "([^"]*)"', rest).group(1)])
+        elif sender == "F" and message == "Query":
+            trip.append(re.match(r' "(.*)"', rest, re.DOTALL).group(1))
+        elif sender == "B" and message == "ReadyForQuery":
+            trips.append([" ".join(text.replace('"', "").split()[:3]) for text in trip])
+            trip = []
+    return trips
 
-    def seen(_conn, _cursor, statement, *_args):
-        statements.append(" ".join(statement.replace('"', "").split()[:3]))
 
-    with app.app_context():
-        engine = db.engine
-    sa.event.listen(engine, "before_cursor_execute", seen)
-    try:
-        created = post(client, auth, event.id, body_for(1))
-    finally:
-        sa.event.remove(engine, "before_cursor_execute", seen)
-    inserts = (["WITH new_registration AS"] if engine.dialect.name == "postgresql" else
-               ["INSERT INTO registration", "INSERT INTO audit_log", "INSERT INTO outgoing_mail"])
-    locking = (["SELECT event.id, event.owner_id,", "SELECT coalesce((SELECT registration.id"]
-               if engine.dialect.name == "postgresql" else ["SELECT event.id, event.owner_id,"])
-    assert statements == ["SELECT user.id, user.role,", *locking, *inserts]
-    with app.app_context():
-        entry = db.session.scalars(sa.select(AuditLog).where(
-            AuditLog.object_type == "registration")).one()
-        message = db.session.scalars(sa.select(OutgoingMail)).one()
-        assert (entry.action, entry.object_id, entry.user_id, entry.details) == (
-            "registration.create", created["id"], owner.id, {"status": "confirmed"})
-        assert entry.at is not None
-        assert (message.registration_id, message.kind, message.to, message.status) == (
-            created["id"], "registration.confirmed", "peserta1@muaraenimkab.go.id", "pending")
+class TestStatementsOfARegistration:
+    @pytest.fixture
+    def app_config(self):
+        # A pooled connection that rested is tested first: not what is counted here.
+        return {"DATABASE_PING_AFTER_IDLE": None, "MAIL_DELIVERY": "outbox"}
+
+    def test_the_rows_are_written_together_and_name_the_new_registration(
+            self, app, client, auth, event, owner):
+        """The hot path's statements, in order: the token, the locked event with the
+        counts, then the new registration, its audit row and its mail. On PostgreSQL a
+        round trip to the server is what a registration costs most, so they travel in
+        four: the transaction's BEGIN, the token, the lock with the counts (a statement
+        of their own, sent behind it), and the new rows (one statement) with the COMMIT.
+        On SQLite, in the process, the rows are three statements. Whichever way, the
+        audit row and the mail name the new registration (the mail stays queued: no
+        statements after)."""
+        with app.app_context():
+            engine = db.engine
+        if engine.dialect.name == "postgresql":
+            with tempfile.TemporaryFile() as trace:
+
+                def traced(dbapi_connection, _record, _proxy):
+                    dbapi_connection.pgconn.trace(trace.fileno())
+                    dbapi_connection.pgconn.set_trace_flags(
+                        psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+
+                def untraced(dbapi_connection, _record):
+                    dbapi_connection.pgconn.untrace()
+
+                sa.event.listen(engine, "checkout", traced)
+                sa.event.listen(engine, "checkin", untraced)
+                try:
+                    created = post(client, auth, event.id, body_for(1))
+                finally:
+                    sa.event.remove(engine, "checkout", traced)
+                    sa.event.remove(engine, "checkin", untraced)
+                trace.seek(0)
+                trips = _round_trips(trace.read().decode())
+            assert trips == [
+                ["BEGIN"],
+                ["SELECT user.id, user.role,"],
+                ["SELECT event.id, event.owner_id,", "SELECT coalesce((SELECT registration.id"],
+                ["WITH new_registration AS", "COMMIT"],
+            ]
+        else:
+            statements = []
+
+            def seen(_conn, _cursor, statement, *_args):
+                statements.append(" ".join(statement.replace('"', "").split()[:3]))
+
+            sa.event.listen(engine, "before_cursor_execute", seen)
+            try:
+                created = post(client, auth, event.id, body_for(1))
+            finally:
+                sa.event.remove(engine, "before_cursor_execute", seen)
+            assert statements == [
+                "SELECT user.id, user.role,", "SELECT event.id, event.owner_id,",
+                "INSERT INTO registration", "INSERT INTO audit_log", "INSERT INTO outgoing_mail"]
+        with app.app_context():
+            entry = db.session.scalars(sa.select(AuditLog).where(
+                AuditLog.object_type == "registration")).one()
+            message = db.session.scalars(sa.select(OutgoingMail)).one()
+            assert (entry.action, entry.object_id, entry.user_id, entry.details) == (
+                "registration.create", created["id"], owner.id, {"status": "confirmed"})
+            assert entry.at is not None
+            assert (message.registration_id, message.kind, message.to, message.status) == (
+                created["id"], "registration.confirmed", "peserta1@muaraenimkab.go.id",
+                "pending")
 
 
 # --- rate limit --------------------------------------------------------------------------

@@ -1,7 +1,10 @@
 """Registration rules: capacity, unit quota, waiting list, window, duplicates, mail."""
 
+import threading
+import time
 from datetime import timedelta
 from email import message_from_bytes, policy
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +12,7 @@ import sqlalchemy as sa
 from tests.conftest import FIXED_NOW
 from workshop.extensions import db
 from workshop.models import (
+    AuditLog,
     EventStatus,
     MailStatus,
     OutgoingMail,
@@ -292,6 +296,66 @@ def test_promote_by_hand_never_passes_capacity(app, make_event, make_user, perso
         registration.promote_by_hand(waiting.id, now=FIXED_NOW, actor=organizer)
 
 
+def test_a_registration_that_waited_for_the_lock_counts_the_seat_taken_meanwhile(
+        app, make_event, make_user, person, register, monkeypatch):
+    """The seats are counted after the event's lock is got, not before: on PostgreSQL the
+    counts are a statement sent behind the locking one (its own snapshot, taken when the
+    lock is held), on SQLite the transaction begins with the write lock. An import holds
+    the lock of a one-seat event with its one row not yet committed while a registration
+    waits for it: that registration must see the seat taken and wait in line."""
+    organizer = make_user(Role.ORGANIZER)
+    event = make_event(capacity=1)
+    holding, release = threading.Event(), threading.Event()
+    place_batch = registration._place_batch
+
+    def place_and_hold(*args):
+        placed = place_batch(*args)
+        holding.set()
+        release.wait(timeout=30)
+        return placed
+
+    monkeypatch.setattr(registration, "_place_batch", place_and_hold)
+    outcomes = {}
+
+    def run(name, work):
+        with app.app_context():
+            try:
+                outcomes[name] = work()
+            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+                outcomes[name] = exc
+
+    importing = threading.Thread(target=run, args=("import", lambda: [
+        str(row.status) for row in registration.register_many(
+            event.id, [person(email="impor@example.com")], now=FIXED_NOW, actor=organizer,
+            send_mail=False)]))
+    importing.start()
+    assert holding.wait(timeout=30)
+    waiting = threading.Thread(target=run, args=("online", lambda: registration.register(
+        event.id, person(email="online@example.com"), now=FIXED_NOW,
+        send_mail=False).registration.status))
+    waiting.start()
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":  # until it waits for the row lock
+            for _ in range(300):
+                with db.engine.connect() as conn:
+                    if conn.scalar(sa.text(
+                            "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
+                            "'Lock' AND datname = current_database()")):
+                        break
+                time.sleep(0.01)
+            else:
+                raise AssertionError("the registration never waited for the event's lock")
+        else:  # in SQLite's busy handler, which nothing shows from outside
+            time.sleep(0.5)
+    release.set()
+    importing.join(timeout=30)
+    waiting.join(timeout=30)
+    assert outcomes["import"] == ["confirmed"]
+    assert outcomes["online"] == WAITLISTED
+    assert statuses(app, event) == {"impor@example.com": "confirmed",
+                                    "online@example.com": "waitlisted"}
+
+
 # --- window and duplicates ---------------------------------------------------
 
 
@@ -341,6 +405,32 @@ def test_duplicate_email_or_nip_refused_and_manage_link_resent(
     with app.app_context():
         registration.cancel(first.id, now=FIXED_NOW)
     assert register(event, person(email="sri@example.com")).registration.status == CONFIRMED
+
+
+def test_a_duplicate_only_the_unique_index_catches_is_refused_without_a_trace(
+        app, make_event, person, register, monkeypatch):
+    """Should a duplicate slip past the counts (a race the lock is there to prevent), the
+    unique index refuses its row: the person is told they are registered, as for any
+    duplicate, and none of its rows is stored (the registration, the audit row and the
+    mail are written together). The connection then serves the next registration."""
+    event = make_event()
+    register(event, person(email="sri@example.com"))
+    lock_for_placement = registration._lock_for_placement
+
+    def blind_to_duplicates(conn, params):
+        event_row, counts = lock_for_placement(conn, params)
+        return event_row, SimpleNamespace(**{**counts._asdict(), "duplicate_id": None})
+
+    monkeypatch.setattr(registration, "_lock_for_placement", blind_to_duplicates)
+    with pytest.raises(DuplicateRegistration) as info:
+        register(event, person(email="sri@example.com"), send_mail=True)
+    assert info.value.existing_id is None
+    assert statuses(app, event) == {"sri@example.com": "confirmed"}
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).where(
+            AuditLog.object_type == "registration")) == 1
+    assert [m.to for m in mails(app)] == ["sri@example.com"]
+    assert register(event, person(email="lain@example.com")).registration.status == CONFIRMED
 
 
 def test_same_person_may_register_for_another_event(app, make_event, person, register):

@@ -34,7 +34,7 @@ from workshop.models import (
     utcnow,
 )
 from workshop.models.registration import new_secret
-from workshop.services import audit, mail
+from workshop.services import audit, mail, pipeline
 from workshop.services.errors import DomainError, NotFound, ValidationError
 from workshop.services.events import can_manage
 from workshop.services.identity import (
@@ -394,30 +394,25 @@ _EVENT_COLUMNS = (
     Event.waitlist, Event.registration_opens_at, Event.registration_closes_at, Event.ends_at)
 
 
-def _seats_up_to(bound: str, *conditions) -> sa.ScalarSelect:
-    """The seats taken (with ``conditions``), counted up to the ``bound`` parameter: 0
-    when there is no limit to compare them with."""
-    return _counted(_confirmed_participants(*conditions).limit(sa.bindparam(bound)))
+def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
+    """The seats taken (with ``conditions``), counted up to the event's ``limit`` column
+    (0 when it has none: there is nothing to compare them with)."""
+    bound = (sa.select(func.coalesce(limit, 0)).where(Event.id == sa.bindparam("event_id"))
+             .correlate(None).scalar_subquery())
+    return _counted(_confirmed_participants(*conditions).limit(bound))
 
 
-def _counts(bounded: bool) -> tuple:
+def _counts() -> tuple:
     """What placing one new person needs besides the event: an active registration with
     the same email or NIP (each through its unique index), the participant seats taken,
     those of the person's unit (both from the covering index), and how many wait.
 
-    An event without a capacity counts no seats: on PostgreSQL, whose index-only scans
-    still visit the rows inserted since the last VACUUM, counting 1,200 registrations was
-    a quarter of the server's work for each new one. ``bounded`` (when the event is known
-    before the counts are read): the seats are counted up to the capacity and the unit's
-    up to its quota (parameters ``seats`` and ``unit_seats``, see ``_bounds``), all the
-    rules compare them with."""
-    if bounded:
-        taken = _seats_up_to("seats")
-        unit_taken = _seats_up_to("unit_seats", _R.unit_id == sa.bindparam("unit_id"))
-    else:  # in the statement that reads the event (SQLite): its capacity is a column
-        taken = sa.case((Event.capacity.is_(None), 0),
-                        else_=_counted(_confirmed_participants()))
-        unit_taken = _counted(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id")))
+    The seats are counted only up to the capacity, and the unit's up to its quota, all
+    the rules compare them with; an event without a capacity counts none. On
+    PostgreSQL, whose index-only scans still visit the rows inserted since the last
+    VACUUM, counting 1,200 registrations was a quarter of the server's work for each new
+    one. The limits are read by the statement itself, so that it needs nothing from the
+    event read before it (on PostgreSQL they travel together)."""
     return (
         sa.func.coalesce(
             sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
@@ -425,28 +420,25 @@ def _counts(bounded: bool) -> tuple:
             sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
                                    _R.nip == sa.bindparam("nip")).scalar_subquery(),
         ).label("duplicate_id"),
-        taken.label("taken"),
-        unit_taken.label("unit_taken"),
+        _seats_up_to(Event.capacity).label("taken"),
+        _seats_up_to(Event.unit_quota, _R.unit_id == sa.bindparam("unit_id")
+                     ).label("unit_taken"),
         sa.select(func.count()).where(
             _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED,
         ).scalar_subquery().label("waiting"),
     )
 
 
-def _bounds(event) -> dict:
-    """The ``seats`` and ``unit_seats`` parameters of the bounded counts for ``event``."""
-    return {"seats": event.capacity or 0, "unit_seats": event.unit_quota or 0}
-
-
-# PostgreSQL: lock the event row, then count in a statement of its own (counts read in
-# the locking statement would come from its snapshot, taken before it waited for the
-# lock). SQLite: the transaction began with the database's write lock (BEGIN IMMEDIATE),
-# so the event and the counts are one statement. Either may count again (``_PLACEMENT``)
-# after promoting people from the waiting list.
-_LOCK_EVENT = (sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id"))
-               .with_for_update())
-_PLACEMENT = sa.select(*_counts(bounded=True))
-_EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_counts(bounded=False)).where(
+# PostgreSQL: lock the event row, and count in a statement of its own sent with it (counts
+# read in the locking statement would come from its snapshot, taken before it waited for
+# the lock). SQLite: the transaction began with the database's write lock (BEGIN
+# IMMEDIATE), so the event and the counts are one statement. Either may count again
+# (``_PLACEMENT``) after promoting people from the waiting list.
+_LOCK_EVENT = pipeline.Pipelined(
+    sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update())
+_PLACEMENT = sa.select(*_counts())
+_PIPELINED_PLACEMENT = pipeline.Pipelined(_PLACEMENT)
+_EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_counts()).where(
     Event.id == sa.bindparam("event_id"))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_AUDIT = sa.insert(AuditLog.__table__)
@@ -485,20 +477,22 @@ def _insert_all_at_once(with_mail: bool) -> sa.Select:
             .select_from(new.join(mail_row, sa.true())))
 
 
-_INSERT_ALL_WITH_MAIL, _INSERT_ALL_WITHOUT_MAIL = (_insert_all_at_once(True),
-                                                   _insert_all_at_once(False))
+_INSERT_ALL_WITH_MAIL, _INSERT_ALL_WITHOUT_MAIL = (
+    pipeline.Pipelined(_insert_all_at_once(True)), pipeline.Pipelined(_insert_all_at_once(False)))
 
 
-def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None
-                ) -> tuple[int, int | None]:
+def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
+                commit: bool) -> tuple[int, int | None]:
     """Insert a new registration (``values``: every column but the id), its audit row and
-    its mail (None: none), both naming it; (its id, the mail's id)."""
+    its mail (None: none), both naming it; (its id, the mail's id). PostgreSQL, with
+    ``commit``: the transaction is committed with them, in the same round trip."""
     if conn.dialect.name == "postgresql":
         params = {**values, **{f"audit_{k}": v for k, v in audit_row.items()}}
         if mail_row is not None:
             params.update({f"mail_{k}": v for k, v in mail_row.items()})
         statement = _INSERT_ALL_WITH_MAIL if mail_row is not None else _INSERT_ALL_WITHOUT_MAIL
-        return tuple(conn.execute(statement, params).one())
+        [[inserted]] = pipeline.run(conn, (statement, params), commit=commit)
+        return tuple(inserted)
     # SQLite runs in the process: three statements cost no round trips.
     registration_id = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
     conn.execute(_INSERT_AUDIT, {**audit_row, "object_id": registration_id})
@@ -513,14 +507,13 @@ _LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
 
 
 def _lock_for_placement(conn, params: dict):
-    """Lock the event; (event, counts) as rows, or None when there is no such event.
-    ``params`` (those of ``_PLACEMENT``) gain the bounds of the counts, for a re-read."""
-    sqlite = conn.dialect.name == "sqlite"
-    event = conn.execute(_EVENT_AND_PLACEMENT if sqlite else _LOCK_EVENT, params).first()
-    if event is None:
-        return None
-    params.update(_bounds(event))
-    return event, event if sqlite else conn.execute(_PLACEMENT, params).one()
+    """Lock the event; (event, counts) as rows (``params``: those of ``_PLACEMENT``), or
+    None when there is no such event."""
+    if conn.dialect.name == "sqlite":
+        event = conn.execute(_EVENT_AND_PLACEMENT, params).first()
+        return None if event is None else (event, event)
+    events, counts = pipeline.run(conn, (_LOCK_EVENT, params), (_PIPELINED_PLACEMENT, params))
+    return (events[0], counts[0]) if events else None
 
 
 @dataclass
@@ -593,7 +586,11 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
         mail_row = mail.registration_mail(mail_row, f"registration.{values['status']}",
                                           event_title=event.title, position=position)
     try:
-        values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row)
+        # Nothing is written after these rows unless people were promoted: on PostgreSQL
+        # the transaction is committed with them (``run_in_write_transaction``'s own
+        # commit then finds nothing to do).
+        values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row,
+                                            commit=not promoted)
     except IntegrityError as exc:  # a race that slipped past the lock: same answer
         raise _duplicate_error(None) from exc
     mail_ids = []
