@@ -493,18 +493,27 @@ class TestStatementsOfARegistration:
         # A pooled connection that rested is tested first: not what is counted here.
         return {"DATABASE_PING_AFTER_IDLE": None, "MAIL_DELIVERY": "outbox"}
 
+    @pytest.mark.parametrize("status", ["confirmed", "waitlisted"])
     def test_the_rows_are_written_together_and_name_the_new_registration(
-            self, app, client, auth, event, owner):
+            self, app, client, auth, make_event, owner, status):
         """The hot path's statements, in order: the token, the locked event with the
-        counts, then the new registration, its audit row and its mail. On PostgreSQL a
-        round trip to the server is what a registration costs most, so they travel in
-        four: the transaction's BEGIN, the token, the lock with the counts (a statement
-        of their own, sent behind it), and the new rows (one statement) with the COMMIT.
-        On SQLite, in the process, the rows are three statements. Whichever way, the
-        audit row and the mail name the new registration (the mail stays queued: no
-        statements after)."""
+        counts (and the waiting list's length and last place, for a place in line), then
+        the new registration, its audit row and its mail. On PostgreSQL a round trip to
+        the server is what a registration costs most, so they travel in four: the
+        transaction's BEGIN, the token, the lock with the counts (a statement of their
+        own, sent behind it), and the new rows (one statement) with the COMMIT. On
+        SQLite, in the process, the rows are three statements. Whichever way, the audit
+        row and the mail name the new registration (the mail stays queued: no statements
+        after). The same for a registration that goes to the waiting list of a full event."""
+        event = make_event(owner=owner, capacity=1)
+        if status == "waitlisted":
+            assert post(client, auth, event.id, body_for(2))["status"] == "confirmed"
+            assert post(client, auth, event.id, body_for(3))["status"] == "waitlisted"
         with app.app_context():
             engine = db.engine
+            db.session.execute(sa.delete(OutgoingMail))
+            db.session.execute(sa.delete(AuditLog))
+            db.session.commit()
         if engine.dialect.name == "postgresql":
             with tempfile.TemporaryFile() as trace:
 
@@ -545,15 +554,17 @@ class TestStatementsOfARegistration:
             assert statements == [
                 "SELECT user.id, user.role,", "SELECT event.id, event.owner_id,",
                 "INSERT INTO registration", "INSERT INTO audit_log", "INSERT INTO outgoing_mail"]
+        assert (created["status"], created["waitlist_position"]) == (
+            status, 2 if status == "waitlisted" else None)
         with app.app_context():
             entry = db.session.scalars(sa.select(AuditLog).where(
                 AuditLog.object_type == "registration")).one()
             message = db.session.scalars(sa.select(OutgoingMail)).one()
             assert (entry.action, entry.object_id, entry.user_id, entry.details) == (
-                "registration.create", created["id"], owner.id, {"status": "confirmed"})
+                "registration.create", created["id"], owner.id, {"status": status})
             assert entry.at is not None
             assert (message.registration_id, message.kind, message.to, message.status) == (
-                created["id"], "registration.confirmed", "peserta1@muaraenimkab.go.id",
+                created["id"], f"registration.{status}", "peserta1@muaraenimkab.go.id",
                 "pending")
 
 

@@ -51,8 +51,10 @@ class Registration(Base):
             postgresql_where=text(f"{ACTIVE} AND nip IS NOT NULL"),
         ),
         # The event's registrations by status; with role and unit, the seats taken and a
-        # unit's share are counted from the index alone (every registration counts them).
-        Index("ix_registration_event_status_role_unit", "event_id", "status", "role", "unit_id"),
+        # unit's share are counted from the index alone (every registration counts them),
+        # and with the waiting time the waiting list's length and last place, in one pass.
+        Index("ix_registration_placement", "event_id", "status", "role", "unit_id",
+              "waitlisted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -402,10 +402,18 @@ def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
     return _counted(_confirmed_participants(*conditions).limit(bound))
 
 
+# The waiting list's length and its last place, in one pass over the placement's index.
+_WAITING = (sa.select(func.count().label("waiting"),
+                      func.max(_R.waitlisted_at).label("last_waiting"))
+            .where(_R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED)
+            .subquery("waiting_list"))
+
+
 def _counts() -> tuple:
     """What placing one new person needs besides the event: an active registration with
     the same email or NIP (each through its unique index), the participant seats taken,
-    those of the person's unit (both from the covering index), and how many wait.
+    those of the person's unit (both from the covering index), how many wait and the
+    last one's waiting time (from ``_WAITING``, which the statement must select from).
 
     The seats are counted only up to the capacity, and the unit's up to its quota, all
     the rules compare them with; an event without a capacity counts none. On
@@ -423,9 +431,8 @@ def _counts() -> tuple:
         _seats_up_to(Event.capacity).label("taken"),
         _seats_up_to(Event.unit_quota, _R.unit_id == sa.bindparam("unit_id")
                      ).label("unit_taken"),
-        sa.select(func.count()).where(
-            _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED,
-        ).scalar_subquery().label("waiting"),
+        _WAITING.c.waiting,
+        _WAITING.c.last_waiting,
     )
 
 
@@ -436,10 +443,11 @@ def _counts() -> tuple:
 # (``_PLACEMENT``) after promoting people from the waiting list.
 _LOCK_EVENT = pipeline.Pipelined(
     sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update())
-_PLACEMENT = sa.select(*_counts())
+_PLACEMENT = sa.select(*_counts()).select_from(_WAITING)
 _PIPELINED_PLACEMENT = pipeline.Pipelined(_PLACEMENT)
-_EVENT_AND_PLACEMENT = sa.select(*_EVENT_COLUMNS, *_counts()).where(
-    Event.id == sa.bindparam("event_id"))
+_EVENT_AND_PLACEMENT = (sa.select(*_EVENT_COLUMNS, *_counts())
+                        .select_from(Event.__table__.join(_WAITING, sa.true()))
+                        .where(Event.id == sa.bindparam("event_id")))
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_AUDIT = sa.insert(AuditLog.__table__)
 _INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
@@ -500,10 +508,6 @@ def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
         return registration_id, None
     return registration_id, conn.execute(
         _INSERT_MAIL, {**mail_row, "registration_id": registration_id}).scalar_one()
-
-
-_LAST_WAITING = sa.select(func.max(_R.waitlisted_at)).where(
-    _R.event_id == sa.bindparam("event_id"), _R.status == WAITLISTED)
 
 
 def _lock_for_placement(conn, params: dict):
@@ -576,7 +580,7 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
         # Last in line, in the order the lock was got: a request that waited for the lock
         # with an earlier ``now`` than the one before it takes that one's time (the id
         # then decides), so the place told to each person stays true.
-        last = conn.scalar(_LAST_WAITING, {"event_id": event.id})
+        last = counts.last_waiting
         values.update(status=WAITLISTED.value,
                       waitlisted_at=now if last is None else max(now, last))
         position = counts.waiting + 1
