@@ -175,3 +175,16 @@ def test_flask_limiter_checks_every_request_only_for_application_wide_limits(tmp
     assert limiter._check_request_limit not in plain.before_request_funcs[None]
     with_default = create_app({**base, "RATELIMIT_DEFAULT": "100 per minute"})
     assert limiter._check_request_limit in with_default.before_request_funcs[None]
+
+
+def test_an_app_does_not_inherit_another_apps_default_limits(tmp_path):
+    """Flask-Limiter has one instance for the process: an app made after one with a
+    default limit (the tests make many) must not keep that limit."""
+    base = {"SECRET_KEY": "x", "RATELIMIT_ENABLED": True,
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    limited = create_app({**base, "RATELIMIT_DEFAULT": "2 per minute"})
+    with limited.test_client() as client:
+        assert [client.get("/auth/login").status_code for _ in range(3)][-1] == 429
+    plain = create_app(base)
+    with plain.test_client() as client:
+        assert [client.get("/auth/login").status_code for _ in range(3)] == [200] * 3

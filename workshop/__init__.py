@@ -92,6 +92,11 @@ def register_extensions(app: Flask) -> None:
         locale_selector=select_locale,
         default_translation_directories=str(ROOT / "translations"),
     )
+    # Flask-Limiter's one instance keeps the default and application-wide limits of the
+    # first app that configured any; each app made in this process (the tests make
+    # many) starts from its own configuration instead.
+    limiter.limit_manager.set_default_limits([])
+    limiter.limit_manager.set_application_limits([])
     limiter.init_app(app)
     checks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in checks and not any(
