@@ -48,13 +48,8 @@ def spend_unknown_code(user_id: int) -> None:
 def spend(limit: str, key: str) -> None:
     """Count one against ``limit`` (e.g. "120 per minute") for ``key``; raise 429 when
     the budget was already spent."""
-    if not current_app.config.get("RATELIMIT_ENABLED", True):
-        return
-    item = _parsed(limit)
-    if limiter.limiter.hit(item, key):
-        return
-    reset_at, _remaining = limiter.limiter.get_window_stats(item, key)
-    raise TooManyRequests(retry_after=_seconds_until(reset_at))
+    if current_app.config.get("RATELIMIT_ENABLED", True):
+        _count(_parsed(limit), (key,), tell=False)
 
 
 @lru_cache(maxsize=64)
@@ -62,8 +57,20 @@ def _parsed(limit: str) -> RateLimitItem:
     return parse(limit)
 
 
-def _seconds_until(reset_at: float) -> int:
-    return max(1, ceil(reset_at - time.time()))
+def _count(item: RateLimitItem, identifiers: tuple[str, ...], *, tell: bool) -> dict[str, str]:
+    """Count one call against ``item`` for ``identifiers``; with ``tell``, the budget's
+    X-RateLimit headers (else none). A call over the budget raises BudgetSpent (429 with
+    Retry-After, and those headers)."""
+    allowed = limiter.limiter.hit(item, *identifiers)
+    if allowed and not tell:
+        return {}
+    reset_at, remaining = limiter.limiter.get_window_stats(item, *identifiers)
+    headers = {"X-RateLimit-Limit": str(item.amount),
+               "X-RateLimit-Remaining": str(remaining),
+               "X-RateLimit-Reset": str(int(reset_at))} if tell else {}
+    if not allowed:
+        raise BudgetSpent(headers, retry_after=max(1, ceil(reset_at - time.time())))
+    return headers
 
 
 class BudgetSpent(TooManyRequests):
@@ -90,17 +97,8 @@ def budget(limit: Callable[[], str], scope: str, key: Callable[[], str]):
             config = current_app.config
             if not config.get("RATELIMIT_ENABLED", True):
                 return view(*args, **kwargs)
-            item, identity = _parsed(limit()), key()
-            allowed = limiter.limiter.hit(item, scope, identity)
-            headers = {}
-            if config.get("RATELIMIT_HEADERS_ENABLED") or not allowed:
-                reset_at, remaining = limiter.limiter.get_window_stats(item, scope, identity)
-                if config.get("RATELIMIT_HEADERS_ENABLED"):
-                    headers = {"X-RateLimit-Limit": str(item.amount),
-                               "X-RateLimit-Remaining": str(remaining),
-                               "X-RateLimit-Reset": str(int(reset_at))}
-            if not allowed:
-                raise BudgetSpent(headers, retry_after=_seconds_until(reset_at))
+            headers = _count(_parsed(limit()), (scope, key()),
+                             tell=bool(config.get("RATELIMIT_HEADERS_ENABLED")))
             if headers:
                 @after_this_request
                 def tell(response):  # on the view's answer or its error's
