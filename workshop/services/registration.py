@@ -409,11 +409,11 @@ _WAITING = (sa.select(func.count().label("waiting"),
             .subquery("waiting_list"))
 
 
-def _counts() -> tuple:
-    """What placing one new person needs besides the event: an active registration with
-    the same email or NIP (each through its unique index), the participant seats taken,
-    those of the person's unit (both from the covering index), how many wait and the
-    last one's waiting time (from ``_WAITING``, which the statement must select from).
+def _placement(*event_columns) -> sa.Select:
+    """What placing one new person needs besides the event (with ``event_columns``: and
+    those of the event): an active registration with the same email or NIP (each
+    through its unique index), the participant seats taken, those of the person's unit
+    (both from the covering index), how many wait and the last one's waiting time.
 
     The seats are counted only up to the capacity, and the unit's up to its quota, all
     the rules compare them with; an event without a capacity counts none. On
@@ -421,7 +421,7 @@ def _counts() -> tuple:
     VACUUM, counting 1,200 registrations was a quarter of the server's work for each new
     one. The limits are read by the statement itself, so that it needs nothing from the
     event read before it (on PostgreSQL they travel together)."""
-    return (
+    counts = (
         sa.func.coalesce(
             sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
                                    _R.email == sa.bindparam("email")).scalar_subquery(),
@@ -434,6 +434,11 @@ def _counts() -> tuple:
         _WAITING.c.waiting,
         _WAITING.c.last_waiting,
     )
+    if not event_columns:
+        return sa.select(*counts).select_from(_WAITING)
+    return (sa.select(*event_columns, *counts)
+            .select_from(Event.__table__.join(_WAITING, sa.true()))
+            .where(Event.id == sa.bindparam("event_id")))
 
 
 # PostgreSQL: lock the event row, and count in a statement of its own sent with it (counts
@@ -443,11 +448,9 @@ def _counts() -> tuple:
 # (``_PLACEMENT``) after promoting people from the waiting list.
 _LOCK_EVENT = pipeline.Pipelined(
     sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update())
-_PLACEMENT = sa.select(*_counts()).select_from(_WAITING)
+_PLACEMENT = _placement()
 _PIPELINED_PLACEMENT = pipeline.Pipelined(_PLACEMENT)
-_EVENT_AND_PLACEMENT = (sa.select(*_EVENT_COLUMNS, *_counts())
-                        .select_from(Event.__table__.join(_WAITING, sa.true()))
-                        .where(Event.id == sa.bindparam("event_id")))
+_EVENT_AND_PLACEMENT = _placement(*_EVENT_COLUMNS)
 _INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
 _INSERT_AUDIT = sa.insert(AuditLog.__table__)
 _INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
