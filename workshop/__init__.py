@@ -83,6 +83,7 @@ def _locale_code() -> str:
 
 def register_extensions(app: Flask) -> None:
     from workshop import models
+    from workshop.services import pipeline
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
@@ -129,6 +130,7 @@ def register_extensions(app: Flask) -> None:
             configure_sqlite(db.engine)
         elif db.engine.dialect.name == "postgresql":
             event.listen(db.engine, "connect", use_generic_plans)
+            pipeline.track(db.engine)
         if db.engine.dialect.name != "sqlite" and (
                 app.config.get("DATABASE_PING_AFTER_IDLE") is not None):
             ping_rested_connections(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])

@@ -465,10 +465,11 @@ def test_event_list_query_count_does_not_grow(app, client, make_event, owner, re
     assert five[0] == one[0]
 
 
-def _round_trips(trace: str) -> list[list[str]]:
+def _round_trips(trace: str) -> tuple[list[list[str]], list[str]]:
     """The statements of a libpq protocol trace, grouped by round trip (each ends when the
-    server says it is ready for the next query), each as its first three words."""
-    names, trips, trip = {}, [], []
+    server says it is ready for the next query), each as its first three words; and the
+    statements prepared under a name (their first three words, in order)."""
+    names, trips, trip, prepared = {}, [], [], []
     for line in re.split(r"\n(?=[FB]\t\d+\t)", trace):  # a query may span lines
         fields = line.split("\t", 3)
         if len(fields) < 4:
@@ -476,15 +477,18 @@ def _round_trips(trace: str) -> list[list[str]]:
         sender, message, rest = fields[0], fields[2], fields[3]
         if sender == "F" and message == "Parse":
             name, text = re.match(r' "([^"]*)" "(.*)" \d', rest, re.DOTALL).groups()
-            names[name] = text
+            names[name] = " ".join(text.replace('"', "").split()[:3])
+            if name:
+                prepared.append(names[name])
         elif sender == "F" and message == "Bind":
             trip.append(names[re.match(r' "[^"]*" "([^"]*)"', rest).group(1)])
         elif sender == "F" and message == "Query":
-            trip.append(re.match(r' "(.*)"', rest, re.DOTALL).group(1))
+            trip.append(" ".join(re.match(r' "(.*)"', rest, re.DOTALL).group(1)
+                                 .replace('"', "").split()[:3]))
         elif sender == "B" and message == "ReadyForQuery":
-            trips.append([" ".join(text.replace('"', "").split()[:3]) for text in trip])
+            trips.append(trip)
             trip = []
-    return trips
+    return trips, prepared
 
 
 class TestStatementsOfARegistration:
@@ -499,12 +503,14 @@ class TestStatementsOfARegistration:
         """The hot path's statements, in order: the token, the locked event with the
         counts (and the waiting list's length and last place, for a place in line), then
         the new registration, its audit row and its mail. On PostgreSQL a round trip to
-        the server is what a registration costs most, so they travel in four: the
-        transaction's BEGIN, the token, the lock with the counts (a statement of their
-        own, sent behind it), and the new rows (one statement) with the COMMIT. On
-        SQLite, in the process, the rows are three statements. Whichever way, the audit
-        row and the mail name the new registration (the mail stays queued: no statements
-        after). The same for a registration that goes to the waiting list of a full event."""
+        the server is what a registration costs most, so they travel in three: the
+        transaction's BEGIN with the token, the lock with the counts (a statement of
+        their own, sent behind it), and the new rows (one statement) with the COMMIT;
+        each statement is prepared on a connection's first registration, in the same
+        round trips, and only then. On SQLite, in the process, the rows are three
+        statements. Whichever way, the audit row and the mail name the new registration
+        (the mail stays queued: no statements after). The same for a registration that
+        goes to the waiting list of a full event."""
         event = make_event(owner=owner, capacity=1)
         if status == "waitlisted":
             assert post(client, auth, event.id, body_for(2))["status"] == "confirmed"
@@ -515,6 +521,7 @@ class TestStatementsOfARegistration:
             db.session.execute(sa.delete(AuditLog))
             db.session.commit()
         if engine.dialect.name == "postgresql":
+            engine.dispose()  # a new connection: its first registration prepares
             with tempfile.TemporaryFile() as trace:
 
                 def traced(dbapi_connection, _record, _proxy):
@@ -529,17 +536,29 @@ class TestStatementsOfARegistration:
                 sa.event.listen(engine, "checkin", untraced)
                 try:
                     created = post(client, auth, event.id, body_for(1))
+                    again = post(client, auth, event.id, body_for(4))
                 finally:
                     sa.event.remove(engine, "checkout", traced)
                     sa.event.remove(engine, "checkin", untraced)
                 trace.seek(0)
-                trips = _round_trips(trace.read().decode())
-            assert trips == [
-                ["BEGIN"],
-                ["SELECT user.id, user.role,"],
+                trips, prepared = _round_trips(trace.read().decode())
+            one = [
+                ["BEGIN", "SELECT user.id, user.role,"],
                 ["SELECT event.id, event.owner_id,", "SELECT coalesce((SELECT registration.id"],
                 ["WITH new_registration AS", "COMMIT"],
             ]
+            assert trips == one + one
+            assert prepared == [statement for trip in one for statement in trip
+                                if statement not in ("BEGIN", "COMMIT")]
+            assert again["status"] == "waitlisted"
+            with app.app_context():
+                db.session.execute(sa.delete(OutgoingMail).where(
+                    OutgoingMail.registration_id == again["id"]))
+                db.session.execute(sa.delete(AuditLog).where(
+                    AuditLog.object_id == again["id"]))
+                db.session.execute(sa.delete(Registration).where(
+                    Registration.id == again["id"]))
+                db.session.commit()
         else:
             statements = []
 
@@ -566,6 +585,38 @@ class TestStatementsOfARegistration:
             assert (message.registration_id, message.kind, message.to, message.status) == (
                 created["id"], f"registration.{status}", "peserta1@muaraenimkab.go.id",
                 "pending")
+
+
+    def test_statements_psycopg_deallocated_on_a_rollback_are_prepared_again(
+            self, app, client, auth, make_event, owner):
+        """On PostgreSQL psycopg deallocates all of a connection's prepared statements when
+        it rolls a transaction back (after a page that only read, for one), the
+        registration's own included: the next registration on that connection prepares
+        them again instead of failing. On SQLite nothing is prepared: it simply works."""
+        event = make_event(owner=owner)
+        with app.app_context():
+            engine = db.engine
+        engine.dispose()  # one connection for everything below
+        assert post(client, auth, event.id, body_for(1))["status"] == "confirmed"
+
+        def ours() -> int:
+            return db.session.scalar(sa.text(
+                "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'workshop%'"))
+
+        with app.app_context():
+            if engine.dialect.name == "postgresql":
+                assert ours() == 4  # the token, the lock, the counts, the new rows
+                for _ in range(6):  # psycopg prepares a statement run five times
+                    db.session.execute(sa.text("SELECT :n + 1"), {"n": 1})
+            db.session.rollback()
+            if engine.dialect.name == "postgresql":
+                assert ours() == 0
+        assert post(client, auth, event.id, body_for(2))["status"] == "confirmed"
+        with app.app_context():
+            if engine.dialect.name == "postgresql":
+                assert ours() == 4
+            assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
+                Registration.event_id == event.id)) == 2
 
 
 # --- rate limit --------------------------------------------------------------------------

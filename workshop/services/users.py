@@ -10,7 +10,7 @@ from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from workshop.models import ApiToken, Role, User, db
-from workshop.services import audit
+from workshop.services import audit, pipeline
 from workshop.services.errors import DomainError, ValidationError
 
 PASSWORD_MIN = 8
@@ -161,11 +161,19 @@ _TOKEN_USER = (
 )
 
 
+_PIPELINED_TOKEN_USER = pipeline.Pipelined(_TOKEN_USER)
+
+
 def user_for_token(plain: str) -> TokenUser | None:
     """The active user a plain token belongs to, or None. Every API request starts here:
-    one Core statement."""
-    row = db.session.connection().execute(
-        _TOKEN_USER, {"token_hash": ApiToken.hash(plain)}).first()
+    one Core statement (on PostgreSQL sent with the transaction's BEGIN, one round trip)."""
+    conn = db.session.connection()
+    params = {"token_hash": ApiToken.hash(plain)}
+    if conn.dialect.name == "postgresql":
+        [rows] = pipeline.run(conn, (_PIPELINED_TOKEN_USER, params))
+        row = rows[0] if rows else None
+    else:
+        row = conn.execute(_TOKEN_USER, params).first()
     return TokenUser(row.id, row.role, row.name) if row is not None else None
 
 
