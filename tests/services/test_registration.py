@@ -321,7 +321,7 @@ def test_a_registration_that_waited_for_the_lock_counts_the_seat_taken_meanwhile
         with app.app_context():
             try:
                 outcomes[name] = work()
-            except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            except Exception as exc:  # reported by the assertion below
                 outcomes[name] = exc
 
     importing = threading.Thread(target=run, args=("import", lambda: [

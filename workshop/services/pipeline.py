@@ -91,7 +91,7 @@ class _Compiled:
     def rows(self, loaded: list) -> list:
         processors = self.result_processors
         return [self.row_type(*(value if processor is None else processor(value)
-                                for processor, value in zip(processors, row)))
+                                for processor, value in zip(processors, row, strict=True)))
                 for row in loaded]
 
 
