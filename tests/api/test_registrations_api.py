@@ -562,17 +562,26 @@ class TestStatementsOfARegistration:
         else:
             statements = []
 
-            def seen(_conn, _cursor, statement, *_args):
+            def seen(statement):
                 statements.append(" ".join(statement.replace('"', "").split()[:3]))
 
-            sa.event.listen(engine, "before_cursor_execute", seen)
+            def traced(dbapi_connection, _record, _proxy):
+                dbapi_connection.set_trace_callback(seen)
+
+            def untraced(dbapi_connection, _record):
+                dbapi_connection.set_trace_callback(None)
+
+            sa.event.listen(engine, "checkout", traced)
+            sa.event.listen(engine, "checkin", untraced)
             try:
                 created = post(client, auth, event.id, body_for(1))
             finally:
-                sa.event.remove(engine, "before_cursor_execute", seen)
+                sa.event.remove(engine, "checkout", traced)
+                sa.event.remove(engine, "checkin", untraced)
             assert statements == [
-                "SELECT user.id, user.role,", "SELECT event.id, event.owner_id,",
-                "INSERT INTO registration", "INSERT INTO audit_log", "INSERT INTO outgoing_mail"]
+                "BEGIN", "SELECT user.id, user.role,", "COMMIT", "BEGIN IMMEDIATE",
+                "SELECT event.id, event.owner_id,", "INSERT INTO registration",
+                "INSERT INTO audit_log", "INSERT INTO outgoing_mail", "COMMIT"]
         assert (created["status"], created["waitlist_position"]) == (
             status, 2 if status == "waitlisted" else None)
         with app.app_context():

@@ -450,15 +450,34 @@ _LOCK_EVENT = pipeline.Pipelined(
     sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update())
 _PLACEMENT = _placement()
 _PIPELINED_PLACEMENT = pipeline.Pipelined(_PLACEMENT)
-_EVENT_AND_PLACEMENT = _placement(*_EVENT_COLUMNS)
-_INSERT_REGISTRATION = sa.insert(Registration.__table__).returning(_R.id)
-_INSERT_AUDIT = sa.insert(AuditLog.__table__)
-_INSERT_MAIL = sa.insert(OutgoingMail.__table__).returning(OutgoingMail.__table__.c.id)
+_EVENT_AND_PLACEMENT = pipeline.Pipelined(_placement(*_EVENT_COLUMNS))
+
+# The columns a new registration's audit row and mail are written with (the registration:
+# all of its own but the id); ``audit.row`` and ``mail.registration_mail`` give them.
+_AUDIT_COLUMNS = ("at", "user_id", "action", "object_type", "details")
+_MAIL_COLUMNS = ("to", "locale", "body_text", "params", "subject", "kind", "attachments",
+                 "status", "attempts", "created_at")
 
 
 def _bound(table: sa.Table, columns, prefix: str = "") -> dict:
     """``columns`` of ``table``, each as a parameter of its name with ``prefix``."""
     return {name: sa.bindparam(prefix + name, type_=table.c[name].type) for name in columns}
+
+
+def _registration_columns() -> list[str]:
+    return [c.name for c in Registration.__table__.c if c.name != "id"]
+
+
+# SQLite: the three rows, each its own statement (no INSERT in a WITH there).
+_INSERT_REGISTRATION = pipeline.Pipelined(
+    sa.insert(Registration.__table__).values(_bound(Registration.__table__,
+                                                    _registration_columns()))
+    .returning(_R.id))
+_INSERT_AUDIT = pipeline.Pipelined(sa.insert(AuditLog.__table__).values(
+    _bound(AuditLog.__table__, (*_AUDIT_COLUMNS, "object_id"))))
+_INSERT_MAIL = pipeline.Pipelined(sa.insert(OutgoingMail.__table__).values(
+    _bound(OutgoingMail.__table__, (*_MAIL_COLUMNS, "registration_id")))
+    .returning(OutgoingMail.__table__.c.id))
 
 
 def _insert_all_at_once(with_mail: bool) -> sa.Select:
@@ -468,22 +487,17 @@ def _insert_all_at_once(with_mail: bool) -> sa.Select:
     are the registration's columns, and the audit row's and the mail's prefixed with
     ``audit_`` and ``mail_``."""
     registration = Registration.__table__
-    new = (sa.insert(registration)
-           .values(_bound(registration, [c.name for c in registration.c if c.name != "id"]))
+    new = (sa.insert(registration).values(_bound(registration, _registration_columns()))
            .returning(_R.id).cte("new_registration"))
     new_id = sa.select(new.c.id).scalar_subquery()
     audit_row = sa.insert(AuditLog.__table__).values(
-        {**_bound(AuditLog.__table__, ("at", "user_id", "action", "object_type", "details"),
-                  "audit_"),
-         "object_id": new_id})
+        {**_bound(AuditLog.__table__, _AUDIT_COLUMNS, "audit_"), "object_id": new_id})
     statement = sa.select(new.c.id).add_cte(audit_row.cte("new_audit"))
     if not with_mail:
         return statement.add_columns(sa.null().label("mail_id"))
     mail_row = sa.insert(OutgoingMail.__table__).values(
-        {**_bound(OutgoingMail.__table__, ("to", "locale", "body_text", "params", "subject",
-                                           "kind", "attachments", "status", "attempts",
-                                           "created_at"), "mail_"),
-         "registration_id": new_id}).returning(OutgoingMail.__table__.c.id).cte("new_mail")
+        {**_bound(OutgoingMail.__table__, _MAIL_COLUMNS, "mail_"), "registration_id": new_id}
+    ).returning(OutgoingMail.__table__.c.id).cte("new_mail")
     return (statement.add_columns(mail_row.c.id.label("mail_id"))
             .select_from(new.join(mail_row, sa.true())))
 
@@ -495,8 +509,8 @@ _INSERT_ALL_WITH_MAIL, _INSERT_ALL_WITHOUT_MAIL = (
 def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
                 commit: bool) -> tuple[int, int | None]:
     """Insert a new registration (``values``: every column but the id), its audit row and
-    its mail (None: none), both naming it; (its id, the mail's id). PostgreSQL, with
-    ``commit``: the transaction is committed with them, in the same round trip."""
+    its mail (None: none), both naming it; (its id, the mail's id). With ``commit`` the
+    transaction is committed with them (on PostgreSQL in the same round trip)."""
     if conn.dialect.name == "postgresql":
         params = {**values, **{f"audit_{k}": v for k, v in audit_row.items()}}
         if mail_row is not None:
@@ -505,20 +519,22 @@ def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
         [[inserted]] = pipeline.run(conn, (statement, params), commit=commit)
         return tuple(inserted)
     # SQLite runs in the process: three statements cost no round trips.
-    registration_id = conn.execute(_INSERT_REGISTRATION, values).scalar_one()
-    conn.execute(_INSERT_AUDIT, {**audit_row, "object_id": registration_id})
+    [[(registration_id,)]] = pipeline.run(conn, (_INSERT_REGISTRATION, values))
+    pipeline.run(conn, (_INSERT_AUDIT, {**audit_row, "object_id": registration_id}),
+                 commit=commit and mail_row is None)
     if mail_row is None:
         return registration_id, None
-    return registration_id, conn.execute(
-        _INSERT_MAIL, {**mail_row, "registration_id": registration_id}).scalar_one()
+    [[(mail_id,)]] = pipeline.run(
+        conn, (_INSERT_MAIL, {**mail_row, "registration_id": registration_id}), commit=commit)
+    return registration_id, mail_id
 
 
 def _lock_for_placement(conn, params: dict):
     """Lock the event; (event, counts) as rows (``params``: those of ``_PLACEMENT``), or
     None when there is no such event."""
     if conn.dialect.name == "sqlite":
-        event = conn.execute(_EVENT_AND_PLACEMENT, params).first()
-        return None if event is None else (event, event)
+        [events] = pipeline.run(conn, (_EVENT_AND_PLACEMENT, params))
+        return (events[0], events[0]) if events else None
     events, counts = pipeline.run(conn, (_LOCK_EVENT, params), (_PIPELINED_PLACEMENT, params))
     return (events[0], counts[0]) if events else None
 

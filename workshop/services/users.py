@@ -167,14 +167,9 @@ _PIPELINED_TOKEN_USER = pipeline.Pipelined(_TOKEN_USER)
 def user_for_token(plain: str) -> TokenUser | None:
     """The active user a plain token belongs to, or None. Every API request starts here:
     one Core statement (on PostgreSQL sent with the transaction's BEGIN, one round trip)."""
-    conn = db.session.connection()
-    params = {"token_hash": ApiToken.hash(plain)}
-    if conn.dialect.name == "postgresql":
-        [rows] = pipeline.run(conn, (_PIPELINED_TOKEN_USER, params))
-        row = rows[0] if rows else None
-    else:
-        row = conn.execute(_TOKEN_USER, params).first()
-    return TokenUser(row.id, row.role, row.name) if row is not None else None
+    [rows] = pipeline.run(db.session.connection(),
+                          (_PIPELINED_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
+    return TokenUser(rows[0].id, rows[0].role, rows[0].name) if rows else None
 
 
 @cache
