@@ -47,8 +47,10 @@ _TUPLES_OK, _COMMAND_OK = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK
 _FATAL_ERROR, _PIPELINE_SYNC = pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_SYNC
 _PLACEHOLDER = re.compile(r"%%|%\(([^)]+)\)s")  # psycopg's (pyformat) parameters
 
-# The statements each connection has prepared (their names); forgotten with the connection.
+# Per connection: the names of the statements it has prepared, and its type adapters
+# (which keep the adapter found for each type); forgotten with the connection.
 _prepared: WeakKeyDictionary = WeakKeyDictionary()
+_transformers: WeakKeyDictionary = WeakKeyDictionary()
 
 
 _REQUIRED = object()  # a parameter the caller gives (no value in the statement)
@@ -145,7 +147,9 @@ def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = Fals
     driver = conn.connection.driver_connection
     pgconn = driver.pgconn
     prepared = _prepared.setdefault(driver, set())
-    transformer = Transformer(driver)
+    transformer = _transformers.get(driver)
+    if transformer is None:
+        transformer = _transformers[driver] = Transformer(driver)
     compiled = [(statement.compiled(conn.dialect), params) for statement, params in calls]
     preparing = []
     pgconn.enter_pipeline_mode()
