@@ -628,6 +628,40 @@ class TestStatementsOfARegistration:
                 Registration.event_id == event.id)) == 2
 
 
+    def test_a_connection_lost_mid_request_fails_that_request_only(
+            self, app, client, auth, make_event, owner, caplog):
+        """The database connection is gone when a registration starts (PostgreSQL: the
+        server ended its backend; SQLite: the connection was closed): that request is
+        answered 500 in JSON and stores nothing; the pool replaces the connection and
+        the next registration works."""
+        event = make_event(owner=owner)
+        with app.app_context():
+            engine = db.engine
+        engine.dispose()  # one connection for everything below
+        assert post(client, auth, event.id, body_for(1))["status"] == "confirmed"
+        with engine.connect() as conn:
+            driver = conn.connection.driver_connection
+        if engine.dialect.name == "sqlite":
+            driver.close()  # behind the pool's back
+        else:
+            pid = driver.info.backend_pid
+            with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(
+                    hide_password=False), autocommit=True) as other:
+                other.execute("SELECT pg_terminate_backend(%s)", (pid,))
+                for _ in range(100):  # the backend is gone once pg_stat_activity says so
+                    if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
+                                         (pid,)).fetchone():
+                        break
+                    time.sleep(0.05)
+        failed = post(client, auth, event.id, body_for(2), status=500)
+        assert failed["error"] == "server_error"
+        assert post(client, auth, event.id, body_for(3))["status"] == "confirmed"
+        with app.app_context():
+            emails = db.session.scalars(sa.select(Registration.email).where(
+                Registration.event_id == event.id).order_by(Registration.id)).all()
+        assert emails == ["peserta1@muaraenimkab.go.id", "peserta3@muaraenimkab.go.id"]
+
+
 # --- rate limit --------------------------------------------------------------------------
 
 

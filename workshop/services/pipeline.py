@@ -151,9 +151,10 @@ def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = Fals
     if transformer is None:
         transformer = _transformers[driver] = Transformer(driver)
     compiled = [(statement.compiled(conn.dialect), params) for statement, params in calls]
+    statements = "; ".join(statement.sql for statement, _params in compiled)
     preparing = []
-    pgconn.enter_pipeline_mode()
     try:
+        pgconn.enter_pipeline_mode()
         if pgconn.transaction_status == _IDLE and not driver.autocommit:
             pgconn.send_query_params(driver._get_tx_start_command(), None)  # BEGIN
         for statement, params in compiled:
@@ -169,16 +170,18 @@ def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = Fals
         pgconn.pipeline_sync()
         results = driver.wait(_exchange(pgconn))
         pgconn.exit_pipeline_mode()
-    except BaseException:
+    except BaseException as exc:
         # Cut short (the server gone, an interrupt, a value no adapter takes): what the
-        # protocol has in flight is unknown, so the connection is closed, and the pool
-        # replaces it.
-        driver.close()
+        # protocol has in flight is unknown, so the connection is invalidated (closed,
+        # and replaced by the pool), as SQLAlchemy does when it loses one.
+        conn.invalidate(exc if isinstance(exc, Exception) else None)
+        if isinstance(exc, psycopg.Error):
+            raise sa.exc.DBAPIError.instance(statements, None, exc, psycopg.Error,
+                                             connection_invalidated=True) from exc
         raise
     failed = next((r for r in results if r.status == _FATAL_ERROR), None)
     if failed is not None:
         exc = psycopg.errors.error_from_result(failed, encoding=driver.info.encoding)
-        statements = "; ".join(statement.sql for statement, _params in compiled)
         raise sa.exc.DBAPIError.instance(statements, None, exc, psycopg.Error) from exc
     prepared.update(preparing)
     rows = [r for r in results if r.status == _TUPLES_OK]
