@@ -1,5 +1,7 @@
-"""PostgreSQL: Core statements sent together, one round trip to the server for all of
-them (libpq's pipeline mode), as lean on the client's CPU as the protocol allows.
+"""The registration's hot statements, run on the driver's connection inside the session's
+transaction. PostgreSQL: sent together, one round trip to the server for all of them
+(libpq's pipeline mode), as lean on the client's CPU as the protocol allows. SQLite:
+executed one after the other, without SQLAlchemy's execution around each.
 
 A registration on PostgreSQL spent more on its round trips (the server woken, the
 protocol's messages written and read on both sides) than on its SQL. Statements whose
@@ -29,7 +31,8 @@ rows, its non-blocking send and fetch, its wait (which releases the GIL). It
 The statements are compiled once per dialect by SQLAlchemy; their parameters and their
 results are converted by the types of their columns as SQLAlchemy would convert them.
 Errors are SQLAlchemy's (an ``IntegrityError`` for a unique index, as from
-``Connection.execute``).
+``Connection.execute``); a connection lost in the middle of an exchange is invalidated,
+as SQLAlchemy does, and the pool replaces it.
 """
 
 import hashlib
@@ -43,8 +46,8 @@ from psycopg import generators, pq
 from psycopg.adapt import PyFormat, Transformer
 
 _IDLE = pq.TransactionStatus.IDLE
-_TUPLES_OK, _COMMAND_OK = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.COMMAND_OK
-_FATAL_ERROR, _PIPELINE_SYNC = pq.ExecStatus.FATAL_ERROR, pq.ExecStatus.PIPELINE_SYNC
+_TUPLES_OK, _FATAL_ERROR = pq.ExecStatus.TUPLES_OK, pq.ExecStatus.FATAL_ERROR
+_PIPELINE_SYNC = pq.ExecStatus.PIPELINE_SYNC
 _PLACEHOLDER = re.compile(r"%%|%\(([^)]+)\)s")  # psycopg's (pyformat) parameters
 
 # Per connection: the names of the statements it has prepared, and its type adapters
