@@ -167,6 +167,50 @@ def test_background_mail_goes_out_after_its_longest_wait_even_without_a_pause(
         mail.activity.ended()
 
 
+
+def test_background_mail_waits_while_the_other_processes_take_every_cpu(
+        app, make_event, person, register, tmp_path, monkeypatch):
+    """This process may rest while the other server processes are busy answering: the
+    sender then still waits, until the machine has a CPU to spare (or the message's
+    longest wait is over)."""
+    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.1)
+    spare = threading.Event()
+    monkeypatch.setattr(mail, "cpu_to_spare", spare.is_set)
+    register(make_event(), person())
+    assert not mail.wait_for_background(app, timeout=0.6)  # no request here: quiet
+    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.PENDING]
+    spare.set()
+    assert mail.wait_for_background(app, timeout=30)
+    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.SENT]
+    assert len(eml_files(tmp_path)) == 1
+
+
+def test_busy_cpus_do_not_hold_mail_past_its_longest_wait(
+        app, make_event, person, register, monkeypatch):
+    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.1,
+                      MAIL_SENDER_MAX_WAIT=0.5)
+    monkeypatch.setattr(mail, "cpu_to_spare", lambda: False)
+    register(make_event(), person())
+    assert mail.wait_for_background(app, timeout=30)
+    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.SENT]
+
+
+@pytest.mark.parametrize(("loadavg", "spare"), [
+    ("0.52 0.58 0.59 1/389 12345\n", True),   # the asking thread alone
+    ("2.10 1.90 1.70 2/389 12345\n", True),   # it and one more, on two CPUs
+    ("3.90 3.15 2.52 3/389 12345\n", False),  # two others want both CPUs
+    ("garbled\n", True),
+    (None, True),  # no /proc/loadavg (not Linux): the process's own quiet decides
+])
+def test_a_cpu_to_spare_is_read_from_the_runnable_tasks(tmp_path, monkeypatch, loadavg, spare):
+    path = tmp_path / "loadavg"
+    if loadavg is not None:
+        path.write_text(loadavg)
+    monkeypatch.setattr(mail, "LOADAVG", str(path))
+    monkeypatch.setattr(mail, "_cpus", lambda: 2)
+    assert mail.cpu_to_spare() is spare
+
+
 def test_requests_are_seen_by_the_sender(app, client):
     before = mail.activity.last_end
     assert client.get("/").status_code == 200

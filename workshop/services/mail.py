@@ -290,6 +290,28 @@ class _Activity:
 
 activity = _Activity()
 
+LOADAVG = "/proc/loadavg"  # Linux: its fourth field is "runnable tasks/all tasks"
+
+
+def _cpus() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not Linux
+        return os.cpu_count() or 1
+
+
+def cpu_to_spare() -> bool:
+    """Whether the machine has a CPU that nobody else wants right now: the tasks ready to
+    run, the asking thread included, are no more than its CPUs. The other server
+    processes (and the database) answer requests while this one rests; a message sent
+    then takes their CPU. True where that cannot be read (not Linux)."""
+    try:
+        with open(LOADAVG, "rb") as source:
+            runnable = int(source.read().split()[3].split(b"/")[0])
+    except (OSError, ValueError, IndexError):
+        return True
+    return runnable <= _cpus()
+
 
 def track_requests(app) -> None:
     """Let this process's sender thread see the requests (the factory calls this)."""
@@ -301,11 +323,12 @@ class _Sender:
     """One daemon thread per process that delivers queued ids in an app context.
 
     Mail yields to requests: the thread sends when the process has had no request for
-    MAIL_SENDER_QUIET seconds (default 0.1), or once a message has waited
-    MAIL_SENDER_MAX_WAIT seconds (default 30). Rendering a confirmation (the PDF ticket
-    with its QR code) costs several times a registration, so when the whole regency
-    registers at once the answers come first and the mail follows the burst; at the
-    usual pace it goes out a tenth of a second after the answer."""
+    MAIL_SENDER_QUIET seconds (default 0.1) and the machine has a CPU to spare (the
+    other server processes may be busy while this one rests), or once a message has
+    waited MAIL_SENDER_MAX_WAIT seconds (default 30). Rendering a confirmation (the PDF
+    ticket with its QR code) costs several times a registration, so when the whole
+    regency registers at once the answers come first and the mail follows the burst; at
+    the usual pace it goes out a tenth of a second after the answer."""
 
     def __init__(self, app):
         self.app = app
@@ -321,7 +344,8 @@ class _Sender:
 
     def _wait_for_a_pause(self, queued_at: float) -> None:
         deadline = queued_at + self.max_wait
-        while not activity.quiet_for(self.quiet) and time.monotonic() < deadline:
+        while not (activity.quiet_for(self.quiet) and cpu_to_spare()) \
+                and time.monotonic() < deadline:
             time.sleep(self.quiet / 2)
 
     def _run(self) -> None:
