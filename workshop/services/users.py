@@ -154,21 +154,18 @@ class TokenUser:
 
 
 _T, _USER = ApiToken.__table__, User.__table__
-_TOKEN_USER = (
+_TOKEN_USER = pipeline.Pipelined(
     db.select(_USER.c.id, _USER.c.role, _USER.c.name)
     .select_from(_T.join(_USER, _USER.c.id == _T.c.user_id))
     .where(_T.c.token_hash == db.bindparam("token_hash"), _USER.c.active.is_(True))
 )
 
 
-_PIPELINED_TOKEN_USER = pipeline.Pipelined(_TOKEN_USER)
-
-
 def user_for_token(plain: str) -> TokenUser | None:
     """The active user a plain token belongs to, or None. Every API request starts here:
     one Core statement (on PostgreSQL sent with the transaction's BEGIN, one round trip)."""
     [rows] = pipeline.run(db.session.connection(),
-                          (_PIPELINED_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
+                          (_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
     return TokenUser(rows[0].id, rows[0].role, rows[0].name) if rows else None
 
 
