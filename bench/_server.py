@@ -11,6 +11,7 @@ bare Flask-SQLAlchemy lookup + insert + commit, the issue's reference point).
 """
 
 import contextlib
+import functools
 import http.client
 import json
 import multiprocessing
@@ -79,6 +80,7 @@ def bare_app():
     tables of its own (bare_ticket, bare_checkin); SQLite with the app's WAL settings."""
     from flask import Flask, request
 
+    bare_db, BareTicket, BareCheckin = _bare_models()
     app = Flask("bare")
     app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["BENCH_DATABASE_URL"]
     bare_db.init_app(app)
@@ -115,7 +117,10 @@ def _sqlite_wal(engine) -> None:
         cursor.close()
 
 
+@functools.cache
 def _bare_models():
+    """The bare app's Flask-SQLAlchemy object and models, made on first use: the client
+    processes of the load generator import this module and should start in no time."""
     from flask_sqlalchemy import SQLAlchemy
     from sqlalchemy import ForeignKey, String
     from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
@@ -138,13 +143,11 @@ def _bare_models():
     return db, Ticket, Checkin
 
 
-bare_db, BareTicket, BareCheckin = _bare_models()
-
-
 def prepare_bare(url: str, codes: list[str]) -> None:
     """The bare app's tables, filled with ``codes``."""
     import sqlalchemy as sa
 
+    bare_db, BareTicket, _checkin = _bare_models()
     engine = sa.create_engine(url)
     bare_db.metadata.drop_all(engine)
     bare_db.metadata.create_all(engine)
@@ -349,12 +352,15 @@ def _client_thread(port, job, start, out, interval):
 
 def _client_process(port, jobs, barrier, queue, interval):
     out: list = []
-    start = threading.Barrier(len(jobs))
+    # No thread sends before every client process is ready: the last of this process's
+    # threads to arrive waits at the processes' barrier, then all of them are released.
+    # (A process still starting up would otherwise take CPU from the timed requests of
+    # the others, and its threads would start, and finish, up to seconds later.)
+    start = threading.Barrier(len(jobs), action=lambda: barrier.wait(timeout=120))
     threads = [threading.Thread(target=_client_thread, args=(port, job, start, out, interval))
                for job in jobs]
     for thread in threads:
         thread.start()
-    barrier.wait(timeout=120)
     for thread in threads:
         thread.join()
     queue.put(out)
