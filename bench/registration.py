@@ -12,7 +12,9 @@ measured three ways, the app's MAIL_DELIVERY settings: "mail in request" (inline
 answer waits for it), "background mail" (the default: each worker's sender thread, which
 sends in the pauses between requests; and how long after the last answer the last mail
 went out) and "outbox only" (left for `flask send-mail`: the registration alone). The
-servers are loaded in turn over --rounds rounds, the trivial one first in each.
+servers are loaded in turn over --rounds rounds, the trivial one first in each, then
+``bare_app()`` for reference (a bare Flask-SQLAlchemy endpoint that looks a code up,
+inserts a row and commits: what the least write through the same stack costs here).
 --profile N prints where the time of N registrations goes (cProfile, in-process, SQLite).
 """
 
@@ -20,6 +22,7 @@ import argparse
 import contextlib
 import cProfile
 import pstats
+import secrets
 import tempfile
 import time
 from datetime import UTC, datetime, timedelta
@@ -32,6 +35,7 @@ from bench._server import (
     fresh_schema,
     gunicorn,
     load_average,
+    prepare_bare,
     run_load,
     split,
     sqlite_url,
@@ -127,18 +131,24 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
     names = [*VARIANTS, *(f"warm-up {v}" for v in VARIANTS)]
     token, events = prepare(url, names, args.capacity)
     rounds, per_round = args.rounds, args.requests // args.rounds
+    bare_codes = [secrets.token_urlsafe(32) for _ in range(per_round * rounds)]
+    prepare_bare(url, bare_codes)
     seats = "no capacity" if args.capacity is None else f"capacity {args.capacity}"
     print(f"\n{label}, events with {seats}  ({load_average()})")
     env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
     specs = {variant: ServerSpec("bench._server:workshop_app()",
                                  env={**env, "BENCH_MAIL_DELIVERY": delivery})
              for variant, delivery in VARIANTS.items()}
-    trivials, results, ratios = [], {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
+    trivials, bares = [], []
+    results, ratios = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
     drained = 0.0
     with contextlib.ExitStack() as stack:
         trivial_port = stack.enter_context(gunicorn(ServerSpec("bench._server:trivial_app()")))
+        bare_port = stack.enter_context(gunicorn(ServerSpec("bench._server:bare_app()",
+                                                            env=env)))
         ports = {v: stack.enter_context(gunicorn(spec)) for v, spec in specs.items()}
         warm_up(trivial_port, "/ping")
+        warm_up(bare_port, "/ping")
         for variant, port in ports.items():  # every worker compiles its statements
             run_load(port, registration_jobs(events[f"warm-up {variant}"], token, 40, 8,
                                              f"warm-{variant}".replace(" ", "-")),
@@ -149,6 +159,10 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
             trivials.append(run_load(trivial_port, trivial_jobs(args.trivial // rounds,
                                                                 args.clients),
                                      args.processes))
+            bares.append(run_load(bare_port, split(
+                [("POST", "/scan", {"code": code}, None)
+                 for code in bare_codes[n * per_round:(n + 1) * per_round]], args.clients),
+                args.processes))
             for variant, port in ports.items():
                 count = per_round if VARIANTS[variant] != "inline" else args.inline // rounds
                 jobs = registration_jobs(events[variant], token, count, args.clients,
@@ -157,14 +171,18 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
                 ratios[variant].append(results[variant][-1].rate / trivials[-1].rate)
                 if VARIANTS[variant] == "background":
                     drained = wait_for_mail(url, events[variant])
-    trivial = Result.pooled(trivials)
+    trivial, bare = Result.pooled(trivials), Result.pooled(bares)
+    assert dict(bare.statuses) == {200: bare.requests}, bare.statuses
     print(f"  trivial endpoint              {trivial.summary()}")
+    print(f"  bare FSA (lookup, insert)     {bare.summary()}  "
+          f"ratio {bare.rate / trivial.rate:.3f}x")
     for variant, runs in results.items():
         result = Result.pooled(runs)
         assert dict(result.statuses) == {201: result.requests}, result.statuses
         each = ", ".join(f"{r:.3f}" for r in ratios[variant])
         print(f"  register ({variant:15}) {result.summary()}  "
-              f"ratio {result.rate / trivial.rate:.3f}x (rounds {each})")
+              f"ratio {result.rate / trivial.rate:.3f}x (rounds {each}; "
+              f"{result.rate / bare.rate:.2f} of bare)")
         if VARIANTS[variant] == "background":
             print(f"      the last round's mail all delivered {drained:.1f} s after its last "
                   f"answer: {runs[-1].requests / (runs[-1].seconds + drained):.1f} "
