@@ -2,6 +2,7 @@
 detail, cancel with promotion, the organizer rate limit and the event's counts."""
 
 import re
+import secrets
 import tempfile
 import time
 from datetime import timedelta
@@ -672,6 +673,72 @@ def no_mail_delivery(monkeypatch):
     from workshop.services import mail
 
     monkeypatch.setattr(mail, "deliver", lambda mail_ids: {"sent": 0, "failed": 0})
+
+
+class TestPlanOfThePlacement:
+    """The counts a registration is placed by, read holding the event's lock, must read
+    the placement's index whatever the table holds. On PostgreSQL the app's connections
+    plan a prepared statement once for any parameter values (generic plans), and with one
+    earlier event's confirmed people most of the table, that plan read the whole table
+    for the waiting list and, for an event with a capacity, read it from the start for
+    the seats taken: for every registration, slower as the table grew."""
+
+    def test_the_counts_read_the_placement_index_after_a_large_earlier_event(
+            self, app, make_event, owner):
+        from workshop.services import registration
+
+        earlier = make_event(owner=owner)
+        event = make_event(owner=owner, capacity=100, unit_quota=5)
+        at = FIXED_NOW
+
+        def rows(event_id: int, count: int, status: str) -> list[dict]:
+            return [{
+                "event_id": event_id, "name": "Peserta", "employment_status": "non_asn",
+                "email": f"peserta-{event_id}-{status}-{n}@example.com", "position": "Staf",
+                "institution": "Dinas", "role": "participant", "status": status,
+                "manage_token": secrets.token_urlsafe(24),
+                "check_in_code": secrets.token_urlsafe(24), "created_at": at,
+                "updated_at": at, "confirmed_at": at if status == "confirmed" else None,
+                "waitlisted_at": at if status == "waitlisted" else None,
+            } for n in range(count)]
+
+        with app.app_context():
+            db.session.execute(sa.insert(Registration.__table__),
+                               rows(earlier.id, 3000, "confirmed")
+                               + rows(event.id, 50, "confirmed")
+                               + rows(event.id, 5, "waitlisted"))
+            db.session.commit()
+            conn = db.session.connection()
+            params = {"event_id": event.id, "email": "baru@example.com", "nip": None,
+                      "unit_id": None}
+            driver = conn.connection.driver_connection
+            if conn.dialect.name == "postgresql":
+                conn.exec_driver_sql("ANALYZE registration")  # the statistics as stated
+                statement = registration._PIPELINED_PLACEMENT.compiled(conn.dialect)
+                values = statement.parameters(params)
+                with driver.cursor() as cursor:
+                    # The app's connections plan prepared statements once, generically.
+                    assert cursor.execute("SHOW plan_cache_mode").fetchone() == (
+                        "force_generic_plan",)
+                    cursor.execute(b"PREPARE placement AS " + statement.query)
+                    cursor.execute(psycopg.sql.SQL(
+                        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
+                    ).format(psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values))))
+                    plan = "\n".join(row[0] for row in cursor.fetchall())
+                    cursor.execute("DEALLOCATE placement")
+                assert "Seq Scan on registration" not in plan, plan
+                # The waiting list, the seats taken and the unit's share.
+                assert plan.count("using ix_registration_placement on registration") == 3, plan
+            else:
+                statement = registration._EVENT_AND_PLACEMENT.compiled(conn.dialect)
+                steps = [row[3] for row in driver.execute(
+                    "EXPLAIN QUERY PLAN " + statement.query, statement.parameters(params))]
+                reads = [step for step in steps if " registration " in f" {step} "]
+                assert reads and all(step.startswith("SEARCH registration USING")
+                                     for step in reads), steps
+                assert sum("INDEX ix_registration_placement" in step for step in reads) == 3
+                assert not any("TEMP B-TREE" in step for step in steps), steps
+            db.session.rollback()
 
 
 class TestRateLimits:
