@@ -234,20 +234,23 @@ def _status_word(status: EventStatus) -> str:
 # --- counting ---------------------------------------------------------------
 
 _R = Registration.__table__.c
-# An active registration: the unique indexes' condition, written out, because SQLite uses
-# a partial index only when the query states its condition (a bound parameter would not).
-_ACTIVE = _R.status != sa.literal_column("'cancelled'")
 
 
 def _written(value: str) -> sa.ColumnElement:
-    """A status or role written in the statement, not sent as a parameter. PostgreSQL
-    plans a prepared statement once for any parameter values (the app's connections use
-    generic plans): with ``status = $1`` it must assume the commonest status, and on a
-    table where one event's confirmed people are most rows, or one never analyzed, it
-    chose to read the whole table to count an event's waiting list — for every new
-    registration, holding the event's lock, slower as the table grew. With the status
-    written in, the planner knows what it looks for and keeps to the placement's index."""
+    """A status or role written in the statement, not sent as a parameter (only the
+    app's own constants, never user input). SQLite uses a partial index only when the
+    query states its condition as written; PostgreSQL plans a prepared statement once
+    for any parameter values (the app's connections use generic plans), and with
+    ``status = $1`` it must assume the commonest status: on a table where one event's
+    confirmed people are most rows, or one never analyzed, it chose to read the whole
+    table to count an event's waiting list — for every new registration, holding the
+    event's lock, slower as the table grew. With the status written in, the planner
+    knows what it looks for and keeps to the placement's index."""
     return sa.literal_column(f"'{value}'")
+
+
+# An active registration: the unique indexes' condition, written out.
+_ACTIVE = _R.status != _written(CANCELLED.value)
 
 
 def _confirmed_participants(*conditions) -> sa.Select:
