@@ -13,7 +13,15 @@ from sqlalchemy import event, exc
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from workshop import config, errors
-from workshop.extensions import babel, csrf, db, limiter, login_manager, migrate
+from workshop.extensions import (
+    babel,
+    close_request_connection,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -86,6 +94,9 @@ def register_extensions(app: Flask) -> None:
     from workshop.services import pipeline
 
     db.init_app(app)
+    # Registered after Flask-SQLAlchemy's own teardown, so it runs first (the Session is
+    # closed before the connection it may work on).
+    app.teardown_appcontext(close_request_connection)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     babel.init_app(

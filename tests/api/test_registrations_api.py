@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.conftest import FIXED_NOW
 from workshop.extensions import db
-from workshop.models import AuditLog, EventStatus, OutgoingMail, Registration
+from workshop.models import AuditLog, Event, EventStatus, OutgoingMail, Registration
 
 VALID_NIP = "19680411 199303 1 009"
 
@@ -661,6 +661,75 @@ class TestStatementsOfARegistration:
             emails = db.session.scalars(sa.select(Registration.email).where(
                 Registration.event_id == event.id).order_by(Registration.id)).all()
         assert emails == ["peserta1@muaraenimkab.go.id", "peserta3@muaraenimkab.go.id"]
+
+
+class TestOneConnectionPerRequest:
+    """A registration's token and placement run on a connection of the request's own,
+    without the Session; whatever the request then does with the ORM (promoting someone
+    who waited, delivering the mails) runs on that same connection and in its
+    transaction: one connection per request, and the Core rows and the ORM's changes
+    commit together or not at all."""
+
+    @pytest.fixture
+    def app_config(self):
+        return {"DATABASE_PING_AFTER_IDLE": None}  # inline mail delivery, as the suite
+
+    @pytest.fixture
+    def checkouts(self, app):
+        with app.app_context():
+            engine = db.engine
+        taken = []
+
+        def counted(_dbapi_connection, _record, _proxy):
+            taken.append(1)
+
+        sa.event.listen(engine, "checkout", counted)
+        yield taken
+        sa.event.remove(engine, "checkout", counted)
+
+    def test_a_registration_that_promotes_and_mails_takes_one_connection(
+            self, app, client, auth, make_event, owner, checkouts):
+        event = make_event(owner=owner, capacity=1)
+        assert post(client, auth, event.id, body_for(1))["status"] == "confirmed"
+        assert post(client, auth, event.id, body_for(2))["status"] == "waitlisted"
+        with app.app_context():  # a seat more, written behind the service's back
+            db.session.execute(sa.update(Event).where(Event.id == event.id).values(capacity=2))
+            db.session.commit()
+        checkouts.clear()
+        third = post(client, auth, event.id, body_for(3))
+        # Number 2 was promoted (through the ORM) before number 3 was placed, in line.
+        assert (third["status"], third["waitlist_position"]) == ("waitlisted", 1)
+        assert checkouts == [1]
+        with app.app_context():
+            rows = db.session.execute(sa.select(Registration.email, Registration.status).where(
+                Registration.event_id == event.id).order_by(Registration.id)).all()
+            mails = db.session.execute(sa.select(OutgoingMail.to, OutgoingMail.kind,
+                                                 OutgoingMail.status)
+                                       .order_by(OutgoingMail.id)).all()[-2:]
+        assert [(email[:8], str(status)) for email, status in rows] == [
+            ("peserta1", "confirmed"), ("peserta2", "confirmed"), ("peserta3", "waitlisted")]
+        assert sorted(mails) == [
+            ("peserta2@muaraenimkab.go.id", "registration.promoted", "sent"),
+            ("peserta3@muaraenimkab.go.id", "registration.waitlisted", "sent")]
+
+    def test_a_refused_registration_leaves_nothing_and_its_connection_free(
+            self, app, client, auth, make_event, owner, checkouts):
+        """A duplicate (refused after the lock, with the ORM mailing the manage link again)
+        rolls back and gives its connection back: the next request finds it free."""
+        event = make_event(owner=owner)
+        created = post(client, auth, event.id, body_for(1))
+        checkouts.clear()
+        refused = post(client, auth, event.id, body_for(1, name="Lagi"), status=409)
+        assert (refused["error"], refused["existing_id"]) == (
+            "duplicate_registration", created["id"])
+        assert checkouts == [1]
+        with app.app_context():
+            pool = db.engine.pool
+            assert pool.checkedout() == 0
+            assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
+                Registration.event_id == event.id)) == 1
+            assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id)).where(
+                OutgoingMail.kind == "registration.manage_link")) == 1
 
 
 # --- rate limit --------------------------------------------------------------------------

@@ -11,8 +11,10 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.exc import OperationalError
 
+from workshop.extensions import request_connection, session_in_transaction
 from workshop.models import Event, db
 
 T = TypeVar("T")
@@ -118,6 +120,44 @@ def run_in_write_transaction(work: Callable[[], T]) -> T:
     transaction; the unique constraints decide races.
     """
     return _run(_begin_write, work)
+
+
+def run_on_connection(work: Callable[[sa.Connection], T]) -> T:
+    """``run_in_write_transaction`` for Core statements: ``work(conn)`` on the request's
+    connection (``request_connection``), committed, without a Session around it unless
+    the request has one open (its transaction then goes on, as above) or ``work`` uses
+    the ORM (the Session joins the connection's transaction and commits it, flushing
+    what it holds). Rolled back on any error; "database is locked" is retried."""
+    if session_in_transaction():
+        session = db.session()
+        return _run(_begin_write, lambda: work(session.connection()))
+    conn = request_connection()
+    sqlite = conn.dialect.name == "sqlite"
+    for attempt in range(1, ATTEMPTS + 1):
+        try:
+            if not conn.in_transaction():
+                conn.begin()
+            if sqlite:  # the write lock, in place (see ``_begin_write``)
+                driver = conn.connection.dbapi_connection
+                if driver.in_transaction:
+                    driver.execute("COMMIT")
+                driver.execute("BEGIN IMMEDIATE")
+            result = work(conn)
+            if session_in_transaction():
+                db.session.commit()
+            else:
+                conn.commit()
+            return result
+        except BaseException as exc:
+            if session_in_transaction():
+                db.session.rollback()
+            else:
+                conn.rollback()
+            if not isinstance(exc, OperationalError) or not _is_locked(exc) or \
+                    attempt == ATTEMPTS:
+                raise
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable")
 
 
 def run_statements(work: Callable[[], T]) -> T:

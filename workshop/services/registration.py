@@ -44,7 +44,7 @@ from workshop.services.identity import (
     nip_digits,
     normalise_phone,
 )
-from workshop.services.locking import run_in_write_transaction, run_locked
+from workshop.services.locking import run_in_write_transaction, run_locked, run_on_connection
 from workshop.services.users import normalise_email
 from workshop.timeutil import to_wib
 
@@ -793,8 +793,7 @@ def place(
     params = {"event_id": event_id, "email": data.email, "nip": data.nip or None,
               "unit_id": data.unit_id}
 
-    def work() -> Placed:
-        conn = db.session.connection()  # Core statements: no ORM bookkeeping around them
+    def work(conn) -> Placed:  # Core statements: no ORM bookkeeping around them
         locked = _lock_for_placement(conn, params)
         if locked is None or (manager is not None and not can_manage(manager, locked[0])):
             raise NotFound(str(_l("Kegiatan tidak ditemukan.")))
@@ -805,7 +804,7 @@ def place(
                           actor_id=actor_id, mail_row=mail_row)
 
     try:
-        placed = run_in_write_transaction(work)
+        placed = run_on_connection(work)
     except DuplicateRegistration as exc:
         if send_mail and exc.existing_id is not None:
             _send_manage_link(exc.existing_id)

@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from workshop.extensions import request_connection
 from workshop.models import ApiToken, Role, User, db
 from workshop.services import audit, pipeline
 from workshop.services.errors import DomainError, ValidationError
@@ -164,7 +165,7 @@ _TOKEN_USER = pipeline.Pipelined(
 def user_for_token(plain: str) -> TokenUser | None:
     """The active user a plain token belongs to, or None. Every API request starts here:
     one Core statement (on PostgreSQL sent with the transaction's BEGIN, one round trip)."""
-    [rows] = pipeline.run(db.session.connection(),
+    [rows] = pipeline.run(request_connection(),
                           (_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
     return TokenUser(rows[0].id, rows[0].role, rows[0].name) if rows else None
 
