@@ -122,3 +122,25 @@ def load_event(app):
         return event
 
     return load
+
+
+@pytest.fixture
+def connection_use(app):
+    """What the requests made meanwhile asked of the database layer: ``checkouts`` (one
+    per connection taken from the pool) and ``sessions`` (one per transaction of the ORM
+    Session)."""
+    with app.app_context():
+        engine = db.engine
+    seen = {"checkouts": 0, "sessions": 0}
+
+    def checkout(_dbapi_connection, _record, _proxy):
+        seen["checkouts"] += 1
+
+    def session_began(_session, _transaction, _connection):
+        seen["sessions"] += 1
+
+    sa.event.listen(engine, "checkout", checkout)
+    sa.event.listen(sa.orm.Session, "after_begin", session_began)
+    yield seen
+    sa.event.remove(engine, "checkout", checkout)
+    sa.event.remove(sa.orm.Session, "after_begin", session_began)

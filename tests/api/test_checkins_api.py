@@ -95,6 +95,21 @@ def test_who_may_scan(client, bearer, event, door_staff, register, person, rows,
         assert rows() == []
 
 
+def test_a_scan_takes_one_connection_and_no_session(client, bearer, event, door_staff,
+                                                    register, person, rows, connection_use):
+    """The door's hottest request runs its Core statements on one connection of its own,
+    without the ORM Session's transaction around them (it cost a scan about as much CPU
+    as the statements)."""
+    staff = door_staff(event)["assigned"]
+    reg = register(event, person()).registration
+    headers = bearer(staff)
+    connection_use.update(checkouts=0, sessions=0)
+    assert scan(client, headers, event.id, reg.check_in_code)["result"] == "ok"
+    assert scan(client, headers, event.id, reg.check_in_code)["result"] == "already_checked_in"
+    assert connection_use == {"checkouts": 2, "sessions": 0}
+    assert rows() == [(reg.id, DAY_ONE, staff.id, "api")]
+
+
 @pytest.mark.parametrize(
     ("role", "target", "expected"),
     [("admin", "missing", 404), ("owner", "missing", 404), ("other_organizer", "draft", 404),

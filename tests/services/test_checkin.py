@@ -163,11 +163,10 @@ def test_a_checkin_undone_between_the_conflict_and_its_read_is_made_again(
     real = checkin._door_checkin
     undone = []
 
-    def undone_meanwhile(statement, **params):
-        undone.append(db.session.execute(
-            sa.delete(Checkin).where(Checkin.id == first_id)).rowcount)
+    def undone_meanwhile(conn, statement, **params):
+        undone.append(conn.execute(sa.delete(Checkin).where(Checkin.id == first_id)).rowcount)
         monkeypatch.setattr(checkin, "_door_checkin", real)
-        return real(statement, **params)
+        return real(conn, statement, **params)
 
     monkeypatch.setattr(checkin, "_door_checkin", undone_meanwhile)
     assert scan(reg.check_in_code)[0] == ScanResult.OK

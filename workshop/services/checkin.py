@@ -17,6 +17,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, func, or_
 from sqlalchemy.orm import joinedload
 
+from workshop.extensions import request_connection
 from workshop.models import (
     Checkin,
     CheckinMethod,
@@ -189,7 +190,7 @@ def _read_door(user, event_id: int, now: datetime | None,
               "user_id": user.id if user is not None and user.is_authenticated else None}
     if code is not None:
         params["code"] = code
-    row = db.session.connection().execute(
+    row = request_connection().execute(
         _DOOR if code is None else _DOOR_AND_TICKET, params).first()
     if row is None:
         return None
@@ -316,7 +317,7 @@ def event_day_for(event: Event, now: datetime) -> EventDay | None:
 
 
 def _door_registration(statement, **params) -> DoorRegistration | None:
-    row = db.session.connection().execute(statement, params).first()
+    row = request_connection().execute(statement, params).first()
     return DoorRegistration(*row) if row is not None else None
 
 
@@ -386,9 +387,9 @@ _CHECKIN_OF_DAY = _DOOR_CHECKIN.where(_C.c.registration_id == db.bindparam("regi
                                       _C.c.event_day_id == db.bindparam("event_day_id"))
 
 
-def _door_checkin(statement, **params) -> tuple[DoorCheckin, int] | None:
+def _door_checkin(conn, statement, **params) -> tuple[DoorCheckin, int] | None:
     """The check-in and its registration id."""
-    row = db.session.connection().execute(statement, params).first()
+    row = conn.execute(statement, params).first()
     if row is None:
         return None
     by = Person(row.by_id, row.by_name) if row.by_id is not None else None
@@ -407,28 +408,28 @@ def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
               "scanned_by_id": actor.id, "method": str(method), "checked_in_at": now,
               "nonce": nonce}
 
-    def record() -> tuple[int | None, DoorCheckin | None]:
+    def record(conn) -> tuple[int | None, DoorCheckin | None]:
         """(new row id, None), or (None, the row that answers instead), or (None, None)
         when the registration is not confirmed (any more)."""
         for _attempt in range(2):  # again if the row that said no was undone meanwhile
-            new_id = _insert_if_confirmed(values)
+            new_id = _insert_if_confirmed(conn, values)
             if new_id is not None:
                 return new_id, None
             if nonce:
                 # A retry of a recorded request (same nonce) answers with its row; a
                 # client that reused a nonce for another scan is ignored, and the scan
                 # counts.
-                earlier = _door_checkin(_CHECKIN_BY_NONCE, nonce=nonce)
+                earlier = _door_checkin(conn, _CHECKIN_BY_NONCE, nonce=nonce)
                 if earlier is not None and earlier[1] == reg.id:
                     return None, earlier[0]
                 if earlier is not None:
-                    new_id = _insert_if_confirmed({**values, "nonce": None})
+                    new_id = _insert_if_confirmed(conn, {**values, "nonce": None})
                     if new_id is not None:
                         return new_id, None
             # The unique constraint said no: this person is in already today (another
             # door, or a scan a moment ago): the existing row answers. None: no such row,
             # so the registration stopped being confirmed (or the row was just undone).
-            existing = _door_checkin(_CHECKIN_OF_DAY, registration_id=reg.id,
+            existing = _door_checkin(conn, _CHECKIN_OF_DAY, registration_id=reg.id,
                                      event_day_id=door.day_id)
             if existing is not None:
                 return None, existing[0]
@@ -450,7 +451,11 @@ def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
 @contextmanager
 def _answers_from_loaded_rows():
     """Keep what the request loaded (the page's user) through the scan's commit: reading
-    it again afterwards would cost a SELECT."""
+    it again afterwards would cost a SELECT. (A request without a Session, the API's
+    scans, has nothing loaded to keep.)"""
+    if not db.session.registry.has():
+        yield
+        return
     session = db.session()
     before = session.expire_on_commit
     session.expire_on_commit = False
@@ -476,8 +481,8 @@ _INSERT_IF_CONFIRMED = db.text(
              db.bindparam("confirmed", RegistrationStatus.CONFIRMED.value))
 
 
-def _insert_if_confirmed(values: dict) -> int | None:
-    return db.session.connection().execute(_INSERT_IF_CONFIRMED, values).scalar()
+def _insert_if_confirmed(conn, values: dict) -> int | None:
+    return conn.execute(_INSERT_IF_CONFIRMED, values).scalar()
 
 
 def undo(checkin_id: int, *, event: Event, actor: User) -> Checkin | None:

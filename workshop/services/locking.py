@@ -71,9 +71,7 @@ def _begin_write(session, sqlite: bool) -> None:
         return
     if session.in_transaction() and not session.in_nested_transaction():
         session.flush()
-        driver = session.connection().connection.dbapi_connection
-        driver.execute("COMMIT")
-        driver.execute("BEGIN IMMEDIATE")
+        _take_write_lock(session.connection().connection.dbapi_connection)
     else:
         session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
@@ -83,9 +81,7 @@ def _end_reads(session, sqlite: bool) -> None:
     mode (see ``run_statements``). PostgreSQL: nothing."""
     if sqlite:
         session.flush()
-        driver = session.connection().connection.dbapi_connection
-        if driver.in_transaction:
-            driver.execute("COMMIT")
+        _end_transaction(session.connection().connection.dbapi_connection)
 
 
 def _run(begin: Callable[[object, bool], None], work: Callable[[], T]) -> T:
@@ -128,20 +124,50 @@ def run_on_connection(work: Callable[[sa.Connection], T]) -> T:
     the request has one open (its transaction then goes on, as above) or ``work`` uses
     the ORM (the Session joins the connection's transaction and commits it, flushing
     what it holds). Rolled back on any error; "database is locked" is retried."""
+    return _run_on_connection(_begin_write, _take_write_lock, work)
+
+
+def run_statements(work: Callable[[sa.Connection], T]) -> T:
+    """Run ``work(conn)``, whose every write is one self-sufficient statement (an
+    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` that checks and writes at once), on
+    the request's connection as ``run_on_connection`` does, and commit.
+
+    SQLite: the request's read transaction is ended and ``work``'s statements run in
+    autocommit mode, each its own transaction, so that the database's one write lock is
+    held while the INSERT executes and not across SQLAlchemy's bookkeeping around it.
+    With four workers scanning at once, a write transaction around the insert kept the
+    lock long enough that a quarter of the scans slept in SQLite's busy handler (a
+    millisecond at least each time). The commit then finds nothing to commit.
+    PostgreSQL: the request's transaction goes on and is committed.
+    """
+    return _run_on_connection(_end_reads, _end_transaction, work)
+
+
+def _take_write_lock(driver) -> None:
+    """SQLite: the write lock, in place: the request's read transaction (if any) is
+    ended and BEGIN IMMEDIATE starts the next (see ``_begin_write``)."""
+    _end_transaction(driver)
+    driver.execute("BEGIN IMMEDIATE")
+
+
+def _end_transaction(driver) -> None:
+    """SQLite: end the driver's transaction, leaving it in autocommit mode."""
+    if driver.in_transaction:
+        driver.execute("COMMIT")
+
+
+def _run_on_connection(session_begin, sqlite_begin, work: Callable[[sa.Connection], T]) -> T:
     if session_in_transaction():
         session = db.session()
-        return _run(_begin_write, lambda: work(session.connection()))
+        return _run(session_begin, lambda: work(session.connection()))
     conn = request_connection()
     sqlite = conn.dialect.name == "sqlite"
     for attempt in range(1, ATTEMPTS + 1):
         try:
             if not conn.in_transaction():
                 conn.begin()
-            if sqlite:  # the write lock, in place (see ``_begin_write``)
-                driver = conn.connection.dbapi_connection
-                if driver.in_transaction:
-                    driver.execute("COMMIT")
-                driver.execute("BEGIN IMMEDIATE")
+            if sqlite:
+                sqlite_begin(conn.connection.dbapi_connection)
             result = work(conn)
             if session_in_transaction():
                 db.session.commit()
@@ -158,22 +184,6 @@ def run_on_connection(work: Callable[[sa.Connection], T]) -> T:
                 raise
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable")
-
-
-def run_statements(work: Callable[[], T]) -> T:
-    """Run ``work()``, whose every write is one self-sufficient statement (an
-    ``INSERT … SELECT … ON CONFLICT DO NOTHING`` that checks and writes at once), and
-    commit.
-
-    SQLite: the request's read transaction is ended and ``work``'s statements run in
-    autocommit mode, each its own transaction, so that the database's one write lock is
-    held while the INSERT executes and not across SQLAlchemy's bookkeeping around it.
-    With four workers scanning at once, a write transaction around the insert kept the
-    lock long enough that a quarter of the scans slept in SQLite's busy handler (a
-    millisecond at least each time). The session's own commit then finds nothing to
-    commit. PostgreSQL: the request's transaction goes on and is committed.
-    """
-    return _run(_end_reads, work)
 
 
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:
