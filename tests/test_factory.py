@@ -50,6 +50,37 @@ def test_a_database_server_connection_is_tested_only_after_a_rest(monkeypatch):
         db.engine.dispose()
 
 
+def test_psycopg_finds_the_dumpers_of_dates_before_any_thread_looks(monkeypatch):
+    """psycopg replaces a dumper registered by its type's name with the type on the
+    first lookup, in two steps a second thread can fall between ("cannot adapt type
+    'date'", a 500): an app for PostgreSQL does all those lookups when it is made."""
+    import datetime
+    import decimal
+    import uuid
+
+    import psycopg
+    from psycopg.adapt import PyFormat
+
+    types = (datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
+             decimal.Decimal, uuid.UUID)
+
+    def by_name(cls) -> str:
+        return f"{cls.__module__}.{cls.__qualname__}"
+
+    for format in PyFormat:  # as in a new process: registered by name only
+        dmap = psycopg.adapters._dumpers[format]
+        for cls in types:
+            if cls in dmap:
+                monkeypatch.setitem(dmap, by_name(cls), dmap[cls])
+                monkeypatch.delitem(dmap, cls)
+    assert "datetime.date" in psycopg.adapters._dumpers[PyFormat.AUTO]
+    monkeypatch.setenv("DATABASE_URL", "postgres://u:p@db.example/ws")  # never connected
+    create_app()
+    for format in PyFormat:
+        dmap = psycopg.adapters._dumpers[format]
+        assert [cls for cls in types if cls not in dmap or by_name(cls) in dmap] == []
+
+
 def test_postgresql_plans_a_prepared_statement_once(app):
     """The suite's database: on PostgreSQL each connection of the app uses the generic
     plan of a prepared statement instead of planning it for every execution's values
