@@ -48,7 +48,7 @@ class Session(FlaskSession):
     def get_bind(self, mapper=None, clause=None, bind=None, **kwargs):
         engine = super().get_bind(mapper=mapper, clause=clause, bind=bind, **kwargs)
         conn = g.get(_REQUEST_CONNECTION)
-        if conn is not None and conn.engine is engine and not conn.closed:
+        if conn is not None and conn.engine is engine:
             return conn
         return engine
 
@@ -66,7 +66,7 @@ def request_connection() -> sa.Connection:
     checks a connection out of the pool for itself, on first use, and keeps it until
     its end (``close_request_connection``); the Session then joins it."""
     conn = g.get(_REQUEST_CONNECTION)
-    if conn is None or conn.closed:
+    if conn is None:
         if session_in_transaction():
             return db.session.connection()
         conn = db.engine.connect()

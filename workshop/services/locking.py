@@ -85,25 +85,31 @@ def _end_reads(session, sqlite: bool) -> None:
 
 
 def _run(begin: Callable[[object, bool], None], work: Callable[[], T]) -> T:
-    """``begin(session, sqlite)``, ``work()``, commit; roll back on any error, and start
-    again a few times when SQLite still says "database is locked" after its busy
-    timeout."""
+    """``begin(session, sqlite)``, ``work()``, commit (see ``_retried``)."""
     session = db.session()  # the request's real Session behind the scoped proxy
     sqlite = _is_sqlite(session)
+
+    def once() -> T:
+        begin(session, sqlite)
+        result = work()
+        session.commit()
+        return result
+
+    return _retried(once, session.rollback)
+
+
+def _retried(once: Callable[[], T], rollback: Callable[[], None]) -> T:
+    """``once()``, rolled back on any error, and started again a few times when SQLite
+    still says "database is locked" after its busy timeout."""
     for attempt in range(1, ATTEMPTS + 1):
         try:
-            begin(session, sqlite)
-            result = work()
-            session.commit()
-            return result
-        except OperationalError as exc:
-            session.rollback()
-            if not _is_locked(exc) or attempt == ATTEMPTS:
+            return once()
+        except BaseException as exc:
+            rollback()
+            if not isinstance(exc, OperationalError) or not _is_locked(exc) or \
+                    attempt == ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
-        except BaseException:
-            session.rollback()
-            raise
     raise AssertionError("unreachable")
 
 
@@ -160,30 +166,24 @@ def _run_on_connection(session_begin, sqlite_begin, work: Callable[[sa.Connectio
     if session_in_transaction():
         session = db.session()
         return _run(session_begin, lambda: work(session.connection()))
+
     conn = request_connection()
-    sqlite = conn.dialect.name == "sqlite"
-    for attempt in range(1, ATTEMPTS + 1):
-        try:
-            if not conn.in_transaction():
-                conn.begin()
-            if sqlite:
-                sqlite_begin(conn.connection.dbapi_connection)
-            result = work(conn)
-            if session_in_transaction():
-                db.session.commit()
-            else:
-                conn.commit()
-            return result
-        except BaseException as exc:
-            if session_in_transaction():
-                db.session.rollback()
-            else:
-                conn.rollback()
-            if not isinstance(exc, OperationalError) or not _is_locked(exc) or \
-                    attempt == ATTEMPTS:
-                raise
-            time.sleep(0.05 * attempt)
-    raise AssertionError("unreachable")
+
+    def once() -> T:
+        if not conn.in_transaction():  # after a rollback
+            conn.begin()
+        if conn.dialect.name == "sqlite":
+            sqlite_begin(conn.connection.dbapi_connection)
+        result = work(conn)
+        # The ORM joined the connection's transaction if ``work`` used it: its commit
+        # flushes what it holds, then commits the connection's.
+        (db.session if session_in_transaction() else conn).commit()
+        return result
+
+    def rollback() -> None:
+        (db.session if session_in_transaction() else conn).rollback()
+
+    return _retried(once, rollback)
 
 
 def run_locked(event_id: int, work: Callable[[Event | None], T]) -> T:

@@ -1,7 +1,8 @@
-"""The registration's hot statements, run on the driver's connection inside the session's
-transaction. PostgreSQL: sent together, one round trip to the server for all of them
-(libpq's pipeline mode), as lean on the client's CPU as the protocol allows. SQLite:
-executed one after the other, without SQLAlchemy's execution around each.
+"""The registration's hot statements, run on the driver's connection inside the request's
+transaction (``extensions.request_connection``). PostgreSQL: sent together, one round
+trip to the server for all of them (libpq's pipeline mode), as lean on the client's CPU
+as the protocol allows. SQLite: executed one after the other, without SQLAlchemy's
+execution around each.
 
 A registration on PostgreSQL spent more on its round trips (the server woken, the
 protocol's messages written and read on both sides) than on its SQL. Statements whose
@@ -13,7 +14,7 @@ before that lock was got.
 psycopg's own pipeline mode does that at a price: its cursors, its queues and a sync
 after the BEGIN it sends by itself cost the worker about ten times the CPU of the
 exchange (300 µs against 30 µs for BEGIN, a statement and COMMIT, measured), and a
-registration is CPU-bound. So ``run`` speaks to libpq (``psycopg.pq``) on the session's
+registration is CPU-bound. So ``run`` speaks to libpq (``psycopg.pq``) on the request's
 connection, with psycopg's C parts only: its type adapters for the parameters and the
 rows, its non-blocking send and fetch, its wait (which releases the GIL). It
 

@@ -632,7 +632,7 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
                                           event_title=event.title, position=position)
     try:
         # Nothing is written after these rows unless people were promoted: on PostgreSQL
-        # the transaction is committed with them (``run_in_write_transaction``'s own
+        # the transaction is committed with them (``run_on_connection``'s own
         # commit then finds nothing to do).
         values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row,
                                             commit=not promoted)
