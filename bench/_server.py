@@ -32,8 +32,11 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
-READY_PATHS = {"workshop_app()": "/api/v1/openapi.json", "trivial_app()": "/ping",
-               "bare_app()": "/ping"}
+READY_PATHS = {
+    "workshop_app()": "/api/v1/openapi.json",
+    "trivial_app()": "/ping",
+    "bare_app()": "/ping",
+}
 
 
 # --- the apps gunicorn serves ------------------------------------------------------
@@ -95,9 +98,7 @@ def bare_app():
     @app.post("/scan")
     def scan():
         code = request.get_json()["code"]
-        ticket = bare_db.session.scalar(
-            bare_db.select(BareTicket).where(BareTicket.code == code)
-        )
+        ticket = bare_db.session.scalar(bare_db.select(BareTicket).where(BareTicket.code == code))
         bare_db.session.add(BareCheckin(ticket_id=ticket.id))
         bare_db.session.commit()
         return {"result": "ok"}
@@ -220,22 +221,32 @@ def gunicorn(spec: ServerSpec) -> Iterator[int]:
     """Serve ``spec`` on a free loopback port; yields the port once it answers."""
     port = free_port()
     command = [
-        sys.executable, "-m", "gunicorn",
-        "--workers", str(WORKERS),
-        "--worker-class", spec.worker_class,
-        "--threads", str(spec.threads),
-        "--bind", f"127.0.0.1:{port}",
-        "--backlog", "256",
-        "--timeout", "120",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        spec.worker_class,
+        "--threads",
+        str(spec.threads),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--backlog",
+        "256",
+        "--timeout",
+        "120",
         "--preload",
-        "--log-level", "warning",
+        "--log-level",
+        "warning",
         spec.app,
     ]
     log = tempfile.NamedTemporaryFile(  # noqa: SIM115 - kept when the server logged errors
         prefix="bench-gunicorn-", suffix=".log", delete=False
     )
-    process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **spec.env}, stdout=log,
-                               stderr=subprocess.STDOUT)
+    process = subprocess.Popen(
+        command, cwd=ROOT, env={**os.environ, **spec.env}, stdout=log, stderr=subprocess.STDOUT
+    )
     try:
         deadline = time.monotonic() + 60
         while not _answers(port, READY_PATHS[spec.app.split(":")[1]]):
@@ -357,8 +368,10 @@ def _client_process(port, jobs, barrier, queue, interval):
     # (A process still starting up would otherwise take CPU from the timed requests of
     # the others, and its threads would start, and finish, up to seconds later.)
     start = threading.Barrier(len(jobs), action=lambda: barrier.wait(timeout=120))
-    threads = [threading.Thread(target=_client_thread, args=(port, job, start, out, interval))
-               for job in jobs]
+    threads = [
+        threading.Thread(target=_client_thread, args=(port, job, start, out, interval))
+        for job in jobs
+    ]
     for thread in threads:
         thread.start()
     for thread in threads:

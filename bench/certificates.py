@@ -69,50 +69,94 @@ DAY1, DAY2 = date(2018, 3, 8), date(2018, 3, 9)
 
 def build_app(count: int, workdir: Path):
     url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench", "TESTING": True,
-                      "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False,
-                      "SERVER_NAME": "workshop.test",
-                      "FIXED_NOW": datetime(2018, 3, 10, 3, tzinfo=UTC),
-                      "MAIL_FILE_DIR": str(workdir / "mail")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench",
+            "TESTING": True,
+            "WTF_CSRF_ENABLED": False,
+            "RATELIMIT_ENABLED": False,
+            "SERVER_NAME": "workshop.test",
+            "FIXED_NOW": datetime(2018, 3, 10, 3, tzinfo=UTC),
+            "MAIL_FILE_DIR": str(workdir / "mail"),
+        }
+    )
     with app.app_context():
         from flask_migrate import upgrade
 
         upgrade()
-        unit = Unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda",
-                    kind=UnitKind.OFFICE)
-        owner = User(email="organisasi@bench.test", name="Penyelenggara", role=Role.ORGANIZER,
-                     password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"))
+        unit = Unit(
+            name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda", kind=UnitKind.OFFICE
+        )
+        owner = User(
+            email="organisasi@bench.test",
+            name="Penyelenggara",
+            role=Role.ORGANIZER,
+            password_hash=generate_password_hash(PASSWORD, method="pbkdf2:sha256:1000"),
+        )
         db.session.add_all([unit, owner])
         db.session.flush()
-        event = Event(title="Workshop Inovasi Pelayanan Publik",
-                      venue="Ruang Rapat Pangripta (Nusantara), Bappeda Kabupaten Muara Enim",
-                      starts_at=datetime(2018, 3, 8, 1, tzinfo=UTC),
-                      ends_at=datetime(2018, 3, 9, 9, tzinfo=UTC), status="finished",
-                      owner_id=owner.id, unit_id=unit.id)
+        event = Event(
+            title="Workshop Inovasi Pelayanan Publik",
+            venue="Ruang Rapat Pangripta (Nusantara), Bappeda Kabupaten Muara Enim",
+            starts_at=datetime(2018, 3, 8, 1, tzinfo=UTC),
+            ends_at=datetime(2018, 3, 9, 9, tzinfo=UTC),
+            status="finished",
+            owner_id=owner.id,
+            unit_id=unit.id,
+        )
         event.days = [EventDay(date=DAY1), EventDay(date=DAY2)]
         db.session.add(event)
         db.session.flush()
-        db.session.add(CertificateSettings(
-            event_id=event.id, enabled=True, number_prefix="SERT", number_unit="BAPPEDA",
-            hours=16, sign_place="Muara Enim", sign_date=DAY2,
-            signatory_name="Ir. H. Abdul Najib, MM",
-            signatory_title="Kepala Badan Perencanaan Pembangunan Daerah Kabupaten Muara Enim",
-            signatory_rank="Pembina Utama Muda (IV/c)", signatory_nip="196503121990031005"))
-        regs = [Registration(event_id=event.id, name=f"Peserta Nomor {i:04d}, S.E., M.Si.",
-                             email=f"p{i}@bench.test", employment_status="pns",
-                             nip=f"19800101200501{1 + i % 2}{(i % 999) + 1:03d}",
-                             position="Analis Kebijakan Ahli Muda", unit_id=unit.id,
-                             status=RegistrationStatus.CONFIRMED) for i in range(count)]
+        db.session.add(
+            CertificateSettings(
+                event_id=event.id,
+                enabled=True,
+                number_prefix="SERT",
+                number_unit="BAPPEDA",
+                hours=16,
+                sign_place="Muara Enim",
+                sign_date=DAY2,
+                signatory_name="Ir. H. Abdul Najib, MM",
+                signatory_title="Kepala Badan Perencanaan Pembangunan Daerah Kabupaten Muara Enim",
+                signatory_rank="Pembina Utama Muda (IV/c)",
+                signatory_nip="196503121990031005",
+            )
+        )
+        regs = [
+            Registration(
+                event_id=event.id,
+                name=f"Peserta Nomor {i:04d}, S.E., M.Si.",
+                email=f"p{i}@bench.test",
+                employment_status="pns",
+                nip=f"19800101200501{1 + i % 2}{(i % 999) + 1:03d}",
+                position="Analis Kebijakan Ahli Muda",
+                unit_id=unit.id,
+                status=RegistrationStatus.CONFIRMED,
+            )
+            for i in range(count)
+        ]
         db.session.add_all(regs)
         db.session.flush()
         days = {d.date: d.id for d in event.days}
-        db.session.add_all([Checkin(registration_id=r.id, event_day_id=days[d],
-                                    event_id=event.id, scanned_by_id=owner.id,
-                                    method=CheckinMethod.CAMERA) for r in regs for d in days])
+        db.session.add_all(
+            [
+                Checkin(
+                    registration_id=r.id,
+                    event_day_id=days[d],
+                    event_id=event.id,
+                    scanned_by_id=owner.id,
+                    method=CheckinMethod.CAMERA,
+                )
+                for r in regs
+                for d in days
+            ]
+        )
         db.session.commit()
         started = time.perf_counter()
-        result = certificates.issue_certificates(event.id, actor=owner,
-                                                 now=datetime(2018, 3, 9, 10, tzinfo=UTC))
+        result = certificates.issue_certificates(
+            event.id, actor=owner, now=datetime(2018, 3, 9, 10, tzinfo=UTC)
+        )
         issue_seconds = time.perf_counter() - started
         assert len(result.issued) == count
         token = regs[0].manage_token
@@ -146,10 +190,20 @@ def floor_page(out, logo: ImageReader, n: int) -> None:
         (SERIF, 12, 287, "sebagai Peserta"),
         (SERIF_ITALIC, 11.5, 268, "telah mengikuti"),
         (SERIF_BOLD, 15, 248, "Workshop Inovasi Pelayanan Publik"),
-        (SERIF, 11, 229, "yang diselenggarakan oleh Badan Perencanaan Pembangunan Daerah, "
-                         "Pemerintah Kabupaten Muara Enim"),
-        (SERIF, 11, 214, "pada 8–9 Maret 2018 bertempat di Ruang Rapat Pangripta (Nusantara), "
-                         "Bappeda Kabupaten Muara Enim"),
+        (
+            SERIF,
+            11,
+            229,
+            "yang diselenggarakan oleh Badan Perencanaan Pembangunan Daerah, "
+            "Pemerintah Kabupaten Muara Enim",
+        ),
+        (
+            SERIF,
+            11,
+            214,
+            "pada 8–9 Maret 2018 bertempat di Ruang Rapat Pangripta (Nusantara), "
+            "Bappeda Kabupaten Muara Enim",
+        ),
         (SERIF_BOLD, 11, 198, "selama 16 (enam belas) jam pelajaran (JP)"),
     ]
     for font, size, y, text in lines:
@@ -157,9 +211,11 @@ def floor_page(out, logo: ImageReader, n: int) -> None:
         c.drawCentredString(mid, y, text)
     sign = width - 205
     c.setFont(SERIF, 11)
-    for y, text in ((176, "Muara Enim, 9 Maret 2018"),
-                    (162, "Kepala Badan Perencanaan Pembangunan"),
-                    (148, "Daerah Kabupaten Muara Enim,")):
+    for y, text in (
+        (176, "Muara Enim, 9 Maret 2018"),
+        (162, "Kepala Badan Perencanaan Pembangunan"),
+        (148, "Daerah Kabupaten Muara Enim,"),
+    ):
         c.drawCentredString(sign, y, text)
     c.setFont(SERIF_BOLD, 11.5)
     c.drawCentredString(sign, 84, "Ir. H. Abdul Najib, MM")
@@ -204,8 +260,9 @@ def measure_floor(pages: int) -> Timer:
 
 def logged_in_client(app):
     client = app.test_client()
-    response = client.post("/auth/login", data={"email": "organisasi@bench.test",
-                                                "password": PASSWORD})
+    response = client.post(
+        "/auth/login", data={"email": "organisasi@bench.test", "password": PASSWORD}
+    )
     assert response.status_code in (302, 303)
     return client
 
@@ -241,8 +298,9 @@ def main() -> None:
         zipped, zip_size = timed_download(client, base + "/certificates.zip")
         floor_after = measure_floor(args.floor_pages)
         printed, print_size = timed_download(client, base + "/print.pdf")
-        singles = sorted(timed_download(client, f"/r/{token}/certificate.pdf")[0].wall
-                         for _ in range(20))
+        singles = sorted(
+            timed_download(client, f"/r/{token}/certificate.pdf")[0].wall for _ in range(20)
+        )
 
         tracemalloc.start()
         consume(client.get(base + "/certificates.zip", buffered=False))
@@ -256,20 +314,32 @@ def main() -> None:
     floor_wall = pages / min(floor_before.wall, floor_after.wall)
     print(f"\nmachine: {os.cpu_count()} CPU, load average {os.getloadavg()[0]:.1f}")
     print(f"issue_certificates for {n}: {issue_seconds:.2f} s")
-    print(f"floor (plain reportlab, one PDF per page): {floor_cpu:.1f} pages/s CPU "
-          f"({1000 / floor_cpu:.1f} ms a page); wall {floor_wall:.1f} pages/s")
-    print(f"bulk ZIP of {n} through HTTP: {n / zipped.cpu:.1f} certificates/s CPU "
-          f"({zipped.cpu * 1000 / n:.1f} ms each); wall {n / zipped.wall:.1f}/s "
-          f"({zipped.wall:.1f} s); {zip_size / 1e6:.1f} MB")
-    print(f"ratio ZIP / floor: {floor_cpu * zipped.cpu / n:.2f}x CPU, "
-          f"{floor_wall * zipped.wall / n:.2f}x wall (goal: within 1.5x)")
-    print(f"print PDF of {n} through HTTP: {n / printed.cpu:.1f} pages/s CPU, wall "
-          f"{printed.wall:.1f} s; {print_size / 1e6:.1f} MB ({print_size / n / 1024:.1f} KB a "
-          f"page, one file {zip_size / n / 1024:.1f} KB)")
-    print(f"one certificate through HTTP: median {singles[len(singles) // 2] * 1000:.1f} ms, "
-          f"best {singles[0] * 1000:.1f} ms (wall)")
-    print(f"peak memory while building the ZIP: {peak / 1e6:.1f} MB traced by tracemalloc; "
-          f"process max RSS {maxrss:.0f} MB (goal: under 250 MB)")
+    print(
+        f"floor (plain reportlab, one PDF per page): {floor_cpu:.1f} pages/s CPU "
+        f"({1000 / floor_cpu:.1f} ms a page); wall {floor_wall:.1f} pages/s"
+    )
+    print(
+        f"bulk ZIP of {n} through HTTP: {n / zipped.cpu:.1f} certificates/s CPU "
+        f"({zipped.cpu * 1000 / n:.1f} ms each); wall {n / zipped.wall:.1f}/s "
+        f"({zipped.wall:.1f} s); {zip_size / 1e6:.1f} MB"
+    )
+    print(
+        f"ratio ZIP / floor: {floor_cpu * zipped.cpu / n:.2f}x CPU, "
+        f"{floor_wall * zipped.wall / n:.2f}x wall (goal: within 1.5x)"
+    )
+    print(
+        f"print PDF of {n} through HTTP: {n / printed.cpu:.1f} pages/s CPU, wall "
+        f"{printed.wall:.1f} s; {print_size / 1e6:.1f} MB ({print_size / n / 1024:.1f} KB a "
+        f"page, one file {zip_size / n / 1024:.1f} KB)"
+    )
+    print(
+        f"one certificate through HTTP: median {singles[len(singles) // 2] * 1000:.1f} ms, "
+        f"best {singles[0] * 1000:.1f} ms (wall)"
+    )
+    print(
+        f"peak memory while building the ZIP: {peak / 1e6:.1f} MB traced by tracemalloc; "
+        f"process max RSS {maxrss:.0f} MB (goal: under 250 MB)"
+    )
 
 
 if __name__ == "__main__":

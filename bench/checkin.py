@@ -60,27 +60,50 @@ def prepare(url: str, runs: int, per_run: int) -> tuple[str, list[tuple[int, lis
     today = datetime.now(WIB).date()
     start = datetime.combine(today, time(0, 0), WIB)
     with app.app_context():
-        owner = User(email="owner@example.com", name="Penyelenggara", role=Role.ORGANIZER,
-                     password_hash="!unusable")  # noqa: S106 - token-only users
-        staff = User(email="petugas@example.com", name="Petugas Pintu", role=Role.STAFF,
-                     password_hash="!unusable")  # noqa: S106
+        owner = User(
+            email="owner@example.com",
+            name="Penyelenggara",
+            role=Role.ORGANIZER,
+            password_hash="!unusable",  # noqa: S106 - token-only users
+        )
+        staff = User(
+            email="petugas@example.com",
+            name="Petugas Pintu",
+            role=Role.STAFF,
+            password_hash="!unusable",  # noqa: S106
+        )
         db.session.add_all([owner, staff])
         events = []
         for run in range(runs):
-            event = create_event(owner, EventInput(
-                title=f"Bench presensi {run}", venue="Pangripta", starts_at=start,
-                ends_at=start + timedelta(hours=23, minutes=59)))
+            event = create_event(
+                owner,
+                EventInput(
+                    title=f"Bench presensi {run}",
+                    venue="Pangripta",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=23, minutes=59),
+                ),
+            )
             event.status = EventStatus.PUBLISHED
             db.session.flush()
             assign_staff(event, staff, owner)
             codes = [secrets.token_urlsafe(32) for _ in range(per_run)]
-            db.session.execute(sa.insert(Registration), [
-                {"event_id": event.id, "name": f"Peserta {run}-{n}",
-                 "email": f"p{run}-{n}@example.com", "employment_status": "non_asn",
-                 "institution": "Pemerintah Kabupaten Muara Enim", "role": "participant",
-                 "status": "confirmed", "check_in_code": code}
-                for n, code in enumerate(codes)
-            ])
+            db.session.execute(
+                sa.insert(Registration),
+                [
+                    {
+                        "event_id": event.id,
+                        "name": f"Peserta {run}-{n}",
+                        "email": f"p{run}-{n}@example.com",
+                        "employment_status": "non_asn",
+                        "institution": "Pemerintah Kabupaten Muara Enim",
+                        "role": "participant",
+                        "status": "confirmed",
+                        "check_in_code": code,
+                    }
+                    for n, code in enumerate(codes)
+                ],
+            )
             events.append((event.id, codes))
         token = issue_token(staff)
         db.session.commit()
@@ -89,8 +112,13 @@ def prepare(url: str, runs: int, per_run: int) -> tuple[str, list[tuple[int, lis
 
 
 def scan_jobs(event_id: int, codes: list[str], token: str, clients: int) -> list[list]:
-    return split([("POST", "/api/v1/checkins", {"code": code, "event_id": event_id}, token)
-                  for code in codes], clients)
+    return split(
+        [
+            ("POST", "/api/v1/checkins", {"code": code, "event_id": event_id}, token)
+            for code in codes
+        ],
+        clients,
+    )
 
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
@@ -111,27 +139,51 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
         bare_codes = [secrets.token_urlsafe(32) for _ in range(per_round * rounds)]
         prepare_bare(url, bare_codes)
         trivials, bares, scans, ratios = [], [], [], []
-        with (gunicorn(trivial_spec) as trivial_port, gunicorn(bare_spec) as bare_port,
-              gunicorn(app_spec) as app_port):
+        with (
+            gunicorn(trivial_spec) as trivial_port,
+            gunicorn(bare_spec) as bare_port,
+            gunicorn(app_spec) as app_port,
+        ):
             warm_up(trivial_port, "/ping")
             warm_up(bare_port, "/ping")
             warm_up(app_port, "/api/v1/openapi.json")
             for n in range(rounds):
                 mine = slice(n * per_round, (n + 1) * per_round)
-                trivials.append(run_load(trivial_port, trivial_jobs(args.trivial // rounds,
-                                                                    args.clients),
-                                         args.processes))
-                bares.append(run_load(bare_port, split([("POST", "/scan", {"code": c}, None)
-                                                        for c in bare_codes[mine]],
-                                                       args.clients), args.processes))
-                scans.append(run_load(app_port, scan_jobs(event_id, codes[mine], token,
-                                                          args.clients), args.processes))
+                trivials.append(
+                    run_load(
+                        trivial_port,
+                        trivial_jobs(args.trivial // rounds, args.clients),
+                        args.processes,
+                    )
+                )
+                bares.append(
+                    run_load(
+                        bare_port,
+                        split(
+                            [("POST", "/scan", {"code": c}, None) for c in bare_codes[mine]],
+                            args.clients,
+                        ),
+                        args.processes,
+                    )
+                )
+                scans.append(
+                    run_load(
+                        app_port,
+                        scan_jobs(event_id, codes[mine], token, args.clients),
+                        args.processes,
+                    )
+                )
                 ratios.append(scans[-1].rate / trivials[-1].rate)
             doors, first = [], per_round * rounds
             for interval, count in paces:
-                doors.append(run_load(app_port, scan_jobs(event_id, codes[first:first + count],
-                                                          token, args.clients),
-                                      args.processes, interval=interval))
+                doors.append(
+                    run_load(
+                        app_port,
+                        scan_jobs(event_id, codes[first : first + count], token, args.clients),
+                        args.processes,
+                        interval=interval,
+                    )
+                )
                 first += count
         trivial, bare, result = (Result.pooled(runs) for runs in (trivials, bares, scans))
         expected = [(result, per_round * rounds)]
@@ -144,12 +196,16 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
         each = ", ".join(f"{r:.3f}" for r in ratios)
         print(f"  {name:12} trivial  {trivial.summary()}")
         print(f"  {name:12} bare FSA {bare.summary()}  ratio {bare.rate / trivial.rate:.3f}x")
-        print(f"  {name:12} check-in {result.summary()}  "
-              f"ratio {result.rate / trivial.rate:.3f}x ({result.rate / bare.rate:.2f} of bare; "
-              f"rounds {each})")
+        print(
+            f"  {name:12} check-in {result.summary()}  "
+            f"ratio {result.rate / trivial.rate:.3f}x ({result.rate / bare.rate:.2f} of bare; "
+            f"rounds {each})"
+        )
         for (interval, _count), door in zip(paces, doors, strict=True):
-            print(f"  {name:12} paced    {door.summary()}  "
-                  f"(each scanner one scan every {interval:g} s)")
+            print(
+                f"  {name:12} paced    {door.summary()}  "
+                f"(each scanner one scan every {interval:g} s)"
+            )
 
 
 def profile(tmp: Path, count: int) -> None:
@@ -159,15 +215,22 @@ def profile(tmp: Path, count: int) -> None:
     url = sqlite_url(tmp)
     fresh_schema(url)
     token, [(event_id, codes)] = prepare(url, 1, count)
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
-                      "RATELIMIT_ENABLED": False, "MAIL_FILE_DIR": str(tmp / "mail")})
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret",
+            "RATELIMIT_ENABLED": False,
+            "MAIL_FILE_DIR": str(tmp / "mail"),
+        }
+    )
     client = app.test_client()
     headers = {"Authorization": f"Bearer {token}"}
     profiler = cProfile.Profile()
     profiler.enable()
     for code in codes:
-        response = client.post("/api/v1/checkins", json={"code": code, "event_id": event_id},
-                               headers=headers)
+        response = client.post(
+            "/api/v1/checkins", json={"code": code, "event_id": event_id}, headers=headers
+        )
         assert response.get_json()["result"] == "ok", response.get_json()
     profiler.disable()
     with app.app_context():
@@ -179,18 +242,31 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
     parser.add_argument("--scans", type=int, default=4500, help="check-ins in all rounds")
-    parser.add_argument("--trivial", type=int, default=9000,
-                        help="trivial requests in all rounds")
-    parser.add_argument("--rounds", type=int, default=3,
-                        help="the runs are split into this many rounds, the apps in turn")
+    parser.add_argument("--trivial", type=int, default=9000, help="trivial requests in all rounds")
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=3,
+        help="the runs are split into this many rounds, the apps in turn",
+    )
     parser.add_argument("--clients", type=int, default=20, help="concurrent scanners")
     parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--paced", type=int, default=1000,
-                        help="check-ins in each paced run (doors at a set rhythm)")
-    parser.add_argument("--intervals", type=float, nargs="+", default=[0.5, 0.1],
-                        help="seconds between two scans of one scanner, one paced run each")
-    parser.add_argument("--profile", type=int, metavar="N",
-                        help="only profile N scans in-process and print the top")
+    parser.add_argument(
+        "--paced",
+        type=int,
+        default=1000,
+        help="check-ins in each paced run (doors at a set rhythm)",
+    )
+    parser.add_argument(
+        "--intervals",
+        type=float,
+        nargs="+",
+        default=[0.5, 0.1],
+        help="seconds between two scans of one scanner, one paced run each",
+    )
+    parser.add_argument(
+        "--profile", type=int, metavar="N", help="only profile N scans in-process and print the top"
+    )
     args = parser.parse_args()
     if args.pg:
         from workshop.config import normalise_database_url

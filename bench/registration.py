@@ -44,8 +44,9 @@ from bench._server import (
 )
 
 
-def prepare(url: str, variants: list[str], capacity: int | None = None
-            ) -> tuple[str, dict[str, int]]:
+def prepare(
+    url: str, variants: list[str], capacity: int | None = None
+) -> tuple[str, dict[str, int]]:
     """An organizer's token and one published, open event per variant (with ``capacity``
     seats; None: no limit)."""
     from workshop.extensions import db
@@ -55,16 +56,26 @@ def prepare(url: str, variants: list[str], capacity: int | None = None
 
     app = bench_app(url)
     with app.app_context():
-        owner = User(email="bench@example.com", name="Bench", role=Role.ORGANIZER,
-                     password_hash="!unusable")  # noqa: S106 - no password: token only
+        owner = User(
+            email="bench@example.com",
+            name="Bench",
+            role=Role.ORGANIZER,
+            password_hash="!unusable",  # noqa: S106 - no password: token only
+        )
         db.session.add(owner)
         start = datetime.now(UTC) + timedelta(days=30)
         events = {}
         for variant in variants:
-            event = create_event(owner, EventInput(title=f"Bench {variant}", venue="Pangripta",
-                                                   starts_at=start,
-                                                   ends_at=start + timedelta(hours=8),
-                                                   capacity=capacity))
+            event = create_event(
+                owner,
+                EventInput(
+                    title=f"Bench {variant}",
+                    venue="Pangripta",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=8),
+                    capacity=capacity,
+                ),
+            )
             event.status = EventStatus.PUBLISHED
             db.session.flush()
             events[variant] = event.id
@@ -76,14 +87,19 @@ def prepare(url: str, variants: list[str], capacity: int | None = None
 
 def registration_jobs(event_id: int, token: str, total: int, clients: int, tag: str):
     requests = [
-        ("POST", f"/api/v1/events/{event_id}/registrations", {
-            "name": f"Peserta Bench {n}",
-            "email": f"bench-{tag}-{n}@muaraenimkab.go.id",
-            "phone": "0812-3456-7890",
-            "employment_status": "non_asn",
-            "position": "Analis Kebijakan",
-            "institution": "Pemerintah Kabupaten Muara Enim",
-        }, token)
+        (
+            "POST",
+            f"/api/v1/events/{event_id}/registrations",
+            {
+                "name": f"Peserta Bench {n}",
+                "email": f"bench-{tag}-{n}@muaraenimkab.go.id",
+                "phone": "0812-3456-7890",
+                "employment_status": "non_asn",
+                "position": "Analis Kebijakan",
+                "institution": "Pemerintah Kabupaten Muara Enim",
+            },
+            token,
+        )
         for n in range(total)
     ]
     return split(requests, clients)
@@ -103,12 +119,15 @@ def pending_mails(url: str, event_id: int | None = None) -> int:
     engine = sa.create_engine(url)
     try:
         with engine.connect() as conn:
-            return conn.scalar(sa.text(
-                "SELECT count(*) FROM outgoing_mail JOIN registration"
-                " ON registration.id = outgoing_mail.registration_id"
-                " WHERE outgoing_mail.status = 'pending'"
-                " AND (:event_id IS NULL OR registration.event_id = :event_id)"),
-                {"event_id": event_id})
+            return conn.scalar(
+                sa.text(
+                    "SELECT count(*) FROM outgoing_mail JOIN registration"
+                    " ON registration.id = outgoing_mail.registration_id"
+                    " WHERE outgoing_mail.status = 'pending'"
+                    " AND (:event_id IS NULL OR registration.event_id = :event_id)"
+                ),
+                {"event_id": event_id},
+            )
     finally:
         engine.dispose()
 
@@ -136,37 +155,55 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
     seats = "no capacity" if args.capacity is None else f"capacity {args.capacity}"
     print(f"\n{label}, events with {seats}  ({load_average()})")
     env = {"BENCH_DATABASE_URL": url, "BENCH_MAIL_DIR": str(tmp / "mail")}
-    specs = {variant: ServerSpec("bench._server:workshop_app()",
-                                 env={**env, "BENCH_MAIL_DELIVERY": delivery})
-             for variant, delivery in VARIANTS.items()}
+    specs = {
+        variant: ServerSpec(
+            "bench._server:workshop_app()", env={**env, "BENCH_MAIL_DELIVERY": delivery}
+        )
+        for variant, delivery in VARIANTS.items()
+    }
     trivials, bares = [], []
     results, ratios = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
     drained = 0.0
     with contextlib.ExitStack() as stack:
         trivial_port = stack.enter_context(gunicorn(ServerSpec("bench._server:trivial_app()")))
-        bare_port = stack.enter_context(gunicorn(ServerSpec("bench._server:bare_app()",
-                                                            env=env)))
+        bare_port = stack.enter_context(gunicorn(ServerSpec("bench._server:bare_app()", env=env)))
         ports = {v: stack.enter_context(gunicorn(spec)) for v, spec in specs.items()}
         warm_up(trivial_port, "/ping")
         warm_up(bare_port, "/ping")
         for variant, port in ports.items():  # every worker compiles its statements
-            run_load(port, registration_jobs(events[f"warm-up {variant}"], token, 40, 8,
-                                             f"warm-{variant}".replace(" ", "-")),
-                     args.processes)
+            run_load(
+                port,
+                registration_jobs(
+                    events[f"warm-up {variant}"], token, 40, 8, f"warm-{variant}".replace(" ", "-")
+                ),
+                args.processes,
+            )
             if VARIANTS[variant] != "outbox":
                 wait_for_mail(url, events[f"warm-up {variant}"])
         for n in range(rounds):
-            trivials.append(run_load(trivial_port, trivial_jobs(args.trivial // rounds,
-                                                                args.clients),
-                                     args.processes))
-            bares.append(run_load(bare_port, split(
-                [("POST", "/scan", {"code": code}, None)
-                 for code in bare_codes[n * per_round:(n + 1) * per_round]], args.clients),
-                args.processes))
+            trivials.append(
+                run_load(
+                    trivial_port, trivial_jobs(args.trivial // rounds, args.clients), args.processes
+                )
+            )
+            bares.append(
+                run_load(
+                    bare_port,
+                    split(
+                        [
+                            ("POST", "/scan", {"code": code}, None)
+                            for code in bare_codes[n * per_round : (n + 1) * per_round]
+                        ],
+                        args.clients,
+                    ),
+                    args.processes,
+                )
+            )
             for variant, port in ports.items():
                 count = per_round if VARIANTS[variant] != "inline" else args.inline // rounds
-                jobs = registration_jobs(events[variant], token, count, args.clients,
-                                         f"{variant.replace(' ', '-')}-{n}")
+                jobs = registration_jobs(
+                    events[variant], token, count, args.clients, f"{variant.replace(' ', '-')}-{n}"
+                )
                 results[variant].append(run_load(port, jobs, args.processes))
                 ratios[variant].append(results[variant][-1].rate / trivials[-1].rate)
                 if VARIANTS[variant] == "background":
@@ -174,19 +211,24 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
     trivial, bare = Result.pooled(trivials), Result.pooled(bares)
     assert dict(bare.statuses) == {200: bare.requests}, bare.statuses
     print(f"  trivial endpoint              {trivial.summary()}")
-    print(f"  bare FSA (lookup, insert)     {bare.summary()}  "
-          f"ratio {bare.rate / trivial.rate:.3f}x")
+    print(
+        f"  bare FSA (lookup, insert)     {bare.summary()}  ratio {bare.rate / trivial.rate:.3f}x"
+    )
     for variant, runs in results.items():
         result = Result.pooled(runs)
         assert dict(result.statuses) == {201: result.requests}, result.statuses
         each = ", ".join(f"{r:.3f}" for r in ratios[variant])
-        print(f"  register ({variant:15}) {result.summary()}  "
-              f"ratio {result.rate / trivial.rate:.3f}x (rounds {each}; "
-              f"{result.rate / bare.rate:.2f} of bare)")
+        print(
+            f"  register ({variant:15}) {result.summary()}  "
+            f"ratio {result.rate / trivial.rate:.3f}x (rounds {each}; "
+            f"{result.rate / bare.rate:.2f} of bare)"
+        )
         if VARIANTS[variant] == "background":
-            print(f"      the last round's mail all delivered {drained:.1f} s after its last "
-                  f"answer: {runs[-1].requests / (runs[-1].seconds + drained):.1f} "
-                  f"registrations with their mail per s")
+            print(
+                f"      the last round's mail all delivered {drained:.1f} s after its last "
+                f"answer: {runs[-1].requests / (runs[-1].seconds + drained):.1f} "
+                f"registrations with their mail per s"
+            )
         if VARIANTS[variant] == "outbox":
             pending = pending_mails(url, events[variant])
             assert pending == result.requests, pending
@@ -211,16 +253,23 @@ def profile(tmp: Path, count: int) -> None:
     url = sqlite_url(tmp)
     fresh_schema(url)
     token, events = prepare(url, ["profile"])
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret",
-                      "RATELIMIT_ENABLED": False, "MAIL_FILE_DIR": str(tmp / "mail"),
-                      "MAIL_DELIVERY": "inline"})  # the mail's cost shows in the profile
+    app = create_app(
+        {
+            "SQLALCHEMY_DATABASE_URI": url,
+            "SECRET_KEY": "bench-secret",
+            "RATELIMIT_ENABLED": False,
+            "MAIL_FILE_DIR": str(tmp / "mail"),
+            "MAIL_DELIVERY": "inline",
+        }
+    )  # the mail's cost shows in the profile
     client = app.test_client()
     jobs = registration_jobs(events["profile"], token, count, 1, "profile")[0]
     profiler = cProfile.Profile()
     profiler.enable()
     for method, path, body, _ in jobs:
-        response = client.open(path, method=method, json=body,
-                               headers={"Authorization": f"Bearer {token}"})
+        response = client.open(
+            path, method=method, json=body, headers={"Authorization": f"Bearer {token}"}
+        )
         assert response.status_code == 201, response.get_json()
     profiler.disable()
     with app.app_context():
@@ -231,21 +280,36 @@ def profile(tmp: Path, count: int) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--pg", help="PostgreSQL URL of a database the benchmark may wipe")
-    parser.add_argument("--requests", type=int, default=1800,
-                        help="registrations per mail mode, over all rounds")
-    parser.add_argument("--inline", type=int, default=240,
-                        help="registrations with the mail sent in the request, over all rounds")
-    parser.add_argument("--trivial", type=int, default=6000,
-                        help="trivial requests over all rounds")
-    parser.add_argument("--rounds", type=int, default=3, help="the servers are loaded in turn, "
-                        "this many times")
+    parser.add_argument(
+        "--requests", type=int, default=1800, help="registrations per mail mode, over all rounds"
+    )
+    parser.add_argument(
+        "--inline",
+        type=int,
+        default=240,
+        help="registrations with the mail sent in the request, over all rounds",
+    )
+    parser.add_argument(
+        "--trivial", type=int, default=6000, help="trivial requests over all rounds"
+    )
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="the servers are loaded in turn, this many times"
+    )
     parser.add_argument("--clients", type=int, default=16, help="concurrent connections")
-    parser.add_argument("--capacity", type=int, help="seats of the events (default: no "
-                        "limit; the seats taken are then not counted). Above the "
-                        "registrations sent, so that every one is confirmed")
+    parser.add_argument(
+        "--capacity",
+        type=int,
+        help="seats of the events (default: no "
+        "limit; the seats taken are then not counted). Above the "
+        "registrations sent, so that every one is confirmed",
+    )
     parser.add_argument("--processes", type=int, default=4, help="client processes")
-    parser.add_argument("--profile", type=int, metavar="N",
-                        help="only profile N registrations in-process and print the top")
+    parser.add_argument(
+        "--profile",
+        type=int,
+        metavar="N",
+        help="only profile N registrations in-process and print the top",
+    )
     args = parser.parse_args()
     if args.pg:
         from workshop.config import normalise_database_url

@@ -45,8 +45,9 @@ def worker_database(url: str, worker: str) -> str:
     server = sa.create_engine(base, isolation_level="AUTOCOMMIT")
     try:
         with server.connect() as conn:
-            exists = conn.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"),
-                                 {"n": name})
+            exists = conn.scalar(
+                sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+            )
             if not exists:
                 conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     finally:
@@ -148,11 +149,20 @@ def _saved(app, obj):
 def make_user(app):
     counter = iter(range(1, 10_000))
 
-    def make(role: Role = Role.PARTICIPANT, email: str | None = None, name: str | None = None,
-             password: str = PASSWORD, **fields) -> User:
+    def make(
+        role: Role = Role.PARTICIPANT,
+        email: str | None = None,
+        name: str | None = None,
+        password: str = PASSWORD,
+        **fields,
+    ) -> User:
         n = next(counter)
-        user = User(email=email or f"{role}{n}@example.com", name=name or f"{role.title()} {n}",
-                    role=role, **fields)
+        user = User(
+            email=email or f"{role}{n}@example.com",
+            name=name or f"{role.title()} {n}",
+            role=role,
+            **fields,
+        )
         # A cheap hash keeps the suite fast; the app's own hashing is tested in test_models.
         user.password_hash = generate_password_hash(password, method="pbkdf2:sha256:1000")
         return _saved(app, user)
@@ -164,11 +174,22 @@ def make_user(app):
 def make_unit(app):
     counter = iter(range(1, 10_000))
 
-    def make(name: str | None = None, short_name: str | None = None, active: bool = True,
-             kind: UnitKind = UnitKind.OFFICE) -> Unit:
+    def make(
+        name: str | None = None,
+        short_name: str | None = None,
+        active: bool = True,
+        kind: UnitKind = UnitKind.OFFICE,
+    ) -> Unit:
         n = next(counter)
-        return _saved(app, Unit(name=name or f"Dinas Contoh {n}",
-                                short_name=short_name or f"DC{n}", kind=kind, active=active))
+        return _saved(
+            app,
+            Unit(
+                name=name or f"Dinas Contoh {n}",
+                short_name=short_name or f"DC{n}",
+                kind=kind,
+                active=active,
+            ),
+        )
 
     return make
 
@@ -181,8 +202,9 @@ def wib(y, m, d, hh=8, mm=0) -> datetime:
 def make_event(app, make_user):
     """An event owned by ``owner`` (a new organizer if omitted); 10 days after FIXED_NOW."""
 
-    def make(owner: User | None = None, status: EventStatus = EventStatus.PUBLISHED,
-             **fields) -> Event:
+    def make(
+        owner: User | None = None, status: EventStatus = EventStatus.PUBLISHED, **fields
+    ) -> Event:
         owner = owner or make_user(Role.ORGANIZER)
         default_start = FIXED_NOW.astimezone(WIB).replace(hour=8) + timedelta(days=10)
         start = fields.pop("starts_at", default_start)
@@ -251,8 +273,9 @@ def register(app):
 
     def do(event, data, by_organizer=True, now=FIXED_NOW, **kwargs):
         with app.app_context():
-            outcome = registration.register(event.id, data, now=now, by_organizer=by_organizer,
-                                            **kwargs)
+            outcome = registration.register(
+                event.id, data, now=now, by_organizer=by_organizer, **kwargs
+            )
             reg = outcome.registration
             db.session.refresh(reg)
             outcome.position = outcome.waitlist_position

@@ -7,9 +7,19 @@ from workshop.models import Role, User
 
 
 def test_create_user(app, runner):
-    result = runner.invoke(args=["create-user", "--email", "Najib@Example.com", "--name",
-                                 "Ir. H. Abdul Najib, MM", "--role", "organizer",
-                                 "--password", "rahasia-123"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "Najib@Example.com",
+            "--name",
+            "Ir. H. Abdul Najib, MM",
+            "--role",
+            "organizer",
+            "--password",
+            "rahasia-123",
+        ]
+    )
     assert result.exit_code == 0, result.output
     with app.app_context():
         user = db.session.scalar(sa.select(User).where(User.email == "najib@example.com"))
@@ -20,8 +30,19 @@ def test_create_user(app, runner):
 
 def test_create_user_rejects_bad_input(app, runner, make_user):
     make_user(email="ada@example.com")
-    result = runner.invoke(args=["create-user", "--email", "ada@example.com", "--name", "X",
-                                 "--role", "staff", "--password", "pendek"])
+    result = runner.invoke(
+        args=[
+            "create-user",
+            "--email",
+            "ada@example.com",
+            "--name",
+            "X",
+            "--role",
+            "staff",
+            "--password",
+            "pendek",
+        ]
+    )
     assert result.exit_code == 1
     assert "email" in result.output and "password" in result.output
     with app.app_context():

@@ -61,8 +61,14 @@ def test_psycopg_finds_the_dumpers_of_dates_before_any_thread_looks(monkeypatch)
     import psycopg
     from psycopg.adapt import PyFormat
 
-    types = (datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
-             decimal.Decimal, uuid.UUID)
+    types = (
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+        decimal.Decimal,
+        uuid.UUID,
+    )
 
     def by_name(cls) -> str:
         return f"{cls.__module__}.{cls.__qualname__}"
@@ -94,8 +100,7 @@ def test_postgresql_plans_a_prepared_statement_once(app):
             assert not sa.event.contains(db.engine, "connect", use_generic_plans)
 
 
-def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database_url,
-                                                                         monkeypatch):
+def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database_url, monkeypatch):
     """On the run's database (the rule itself does not depend on it): a connection
     returned a moment ago is used as it is; one that rested longer than the limit is
     tested first, and when the test fails (here: the connection was closed under the
@@ -108,8 +113,11 @@ def test_rested_pooled_connections_are_tested_and_replaced_when_dropped(database
     ping_rested_connections(engine, after=0.2)
     tested = []
     real_ping = engine.dialect.do_ping
-    monkeypatch.setattr(engine.dialect, "do_ping",
-                        lambda connection: tested.append(connection) or real_ping(connection))
+    monkeypatch.setattr(
+        engine.dialect,
+        "do_ping",
+        lambda connection: tested.append(connection) or real_ping(connection),
+    )
 
     def use():
         with engine.connect() as conn:
@@ -200,8 +208,11 @@ def test_flask_limiter_checks_every_request_only_for_application_wide_limits(tmp
     some are configured (tests/api/test_checkins_api.py holds one)."""
     from workshop.extensions import limiter
 
-    base = {"SECRET_KEY": "x", "RATELIMIT_ENABLED": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    base = {
+        "SECRET_KEY": "x",
+        "RATELIMIT_ENABLED": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     plain = create_app(base)
     assert limiter._check_request_limit not in plain.before_request_funcs[None]
     with_default = create_app({**base, "RATELIMIT_DEFAULT": "100 per minute"})
@@ -211,8 +222,11 @@ def test_flask_limiter_checks_every_request_only_for_application_wide_limits(tmp
 def test_an_app_does_not_inherit_another_apps_default_limits(tmp_path):
     """Flask-Limiter has one instance for the process: an app made after one with a
     default limit (the tests make many) must not keep that limit."""
-    base = {"SECRET_KEY": "x", "RATELIMIT_ENABLED": True,
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    base = {
+        "SECRET_KEY": "x",
+        "RATELIMIT_ENABLED": True,
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}",
+    }
     limited = create_app({**base, "RATELIMIT_DEFAULT": "2 per minute"})
     with limited.test_client() as client:
         assert [client.get("/auth/login").status_code for _ in range(3)][-1] == 429

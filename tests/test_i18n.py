@@ -31,10 +31,23 @@ def msg_key(message) -> tuple[str | None, str]:
 
 def extract(tmp_path) -> set[tuple[str | None, str]]:
     pot = tmp_path / "messages.pot"
-    CommandLineInterface().run([
-        "pybabel", "-q", "extract", "-F", str(ROOT / "babel.cfg"), "-k", "_l",
-        "-k", "lazy_gettext", "-o", str(pot), str(ROOT / "workshop"), str(ROOT / "templates"),
-    ])
+    CommandLineInterface().run(
+        [
+            "pybabel",
+            "-q",
+            "extract",
+            "-F",
+            str(ROOT / "babel.cfg"),
+            "-k",
+            "_l",
+            "-k",
+            "lazy_gettext",
+            "-o",
+            str(pot),
+            str(ROOT / "workshop"),
+            str(ROOT / "templates"),
+        ]
+    )
     with pot.open("rb") as f:
         return {msg_key(m) for m in read_po(f) if m.id}
 
@@ -49,8 +62,9 @@ def forms(message) -> list[str]:
 
 
 def test_every_message_has_an_english_translation(tmp_path):
-    translated = {msg_key(m) for m in catalog()
-                  if m.id and not m.fuzzy and all(s.strip() for s in forms(m))}
+    translated = {
+        msg_key(m) for m in catalog() if m.id and not m.fuzzy and all(s.strip() for s in forms(m))
+    }
     missing = sorted(extract(tmp_path) - translated, key=str)
     assert missing == [], f"{len(missing)} messages lack an English translation: {missing[:20]}"
 
@@ -105,16 +119,24 @@ INDONESIAN = re.compile(
     r"Kembali|Cari|Lihat|Ubah|Hadir|hadir|Jabatan|Instansi|Kuota|kuota|Panitia|Narasumber|"
     r"Penyelenggara|Kapasitas|Tutup|Sebelumnya|Berikutnya|Semua|Pilih|Wajib|Tambah|Hapus|"
     r"Selesai|Mulai|Presensi|presensi|orang|Nama|nama|Kata sandi|Petugas|Pengguna|Laporan|"
-    r"Berkas|berkas|Tautan|tautan|Terdaftar|Dibatalkan|Draf|Terbitkan|Impor|Kirim)\b")
+    r"Berkas|berkas|Tautan|tautan|Terdaftar|Dibatalkan|Draf|Terbitkan|Impor|Kirim)\b"
+)
 
 # Data and names that stay as they are in either language.
 DATA = [
-    "Workshop Inovasi Pelayanan Publik", "Ruang Rapat Pangripta, Bappeda",
-    "Badan Perencanaan Pembangunan Daerah", "Pemerintah Kabupaten Muara Enim",
-    "Pemerintah Kota Bandung", "Ir. H. Abdul Najib, MM", "Kepala Bappeda", "Bahasa Indonesia",
-    "Dinas Contoh", "Peserta Satu",
+    "Workshop Inovasi Pelayanan Publik",
+    "Ruang Rapat Pangripta, Bappeda",
+    "Badan Perencanaan Pembangunan Daerah",
+    "Pemerintah Kabupaten Muara Enim",
+    "Pemerintah Kota Bandung",
+    "Ir. H. Abdul Najib, MM",
+    "Kepala Bappeda",
+    "Bahasa Indonesia",
+    "Dinas Contoh",
+    "Peserta Satu",
     # The import file's Indonesian column names and role words, accepted beside the English.
-    "nama / name", "Peserta, Narasumber and Panitia",
+    "nama / name",
+    "Peserta, Narasumber and Panitia",
 ]
 ATTRIBUTES = {"aria-label", "title", "placeholder", "alt", "data-busy-text"}
 
@@ -160,10 +182,19 @@ def site(app, client, make_user, make_unit, make_event, login):
     event = make_event(owner=organizer, capacity=40, waitlist=True)
     with client.session_transaction() as session:
         session["lang"] = "en"
-    response = client.post(f"/events/{event.id}/register", data={
-        "name": "Ir. H. Abdul Najib, MM", "email": "najib@example.com",
-        "phone": "0812-3456-7890", "employment_status": "pns", "nip": "19680411 199303 1 009",
-        "position": "Kepala Bappeda", "unit": str(unit.id), "institution": ""})
+    response = client.post(
+        f"/events/{event.id}/register",
+        data={
+            "name": "Ir. H. Abdul Najib, MM",
+            "email": "najib@example.com",
+            "phone": "0812-3456-7890",
+            "employment_status": "pns",
+            "nip": "19680411 199303 1 009",
+            "position": "Kepala Bappeda",
+            "unit": str(unit.id),
+            "institution": "",
+        },
+    )
     assert response.status_code == 302
     users = {
         "anonymous": None,
@@ -227,8 +258,9 @@ def test_main_pages_have_no_indonesian_left_in_english(site, role, url):
 @pytest.mark.parametrize("url", ["/events/{e}", "/r/{token}"])
 def test_the_check_notices_indonesian(site, url):
     """The same pages in Indonesian fail the check above, so it would notice a gap."""
-    assert {"Kegiatan", "Pendaftaran"} <= set(indonesian_left(
-        site("anonymous", url, lang="id").get_data(as_text=True)))
+    assert {"Kegiatan", "Pendaftaran"} <= set(
+        indonesian_left(site("anonymous", url, lang="id").get_data(as_text=True))
+    )
 
 
 # --- mail in the registrant's language ----------------------------------------------
@@ -237,11 +269,19 @@ def test_the_check_notices_indonesian(site, url):
 def register_in(client, event_id: int, unit_id: int, lang: str) -> None:
     with client.session_transaction() as session:
         session["lang"] = lang
-    response = client.post(f"/events/{event_id}/register", data={
-        "name": "Ir. H. Abdul Najib, MM", "email": f"najib-{lang}@example.com",
-        "phone": "0812-3456-7890", "employment_status": "pns",
-        "nip": "19680411 199303 1 009" if lang == "id" else "19700101 199503 1 002",
-        "position": "Kepala Bappeda", "unit": str(unit_id), "institution": ""})
+    response = client.post(
+        f"/events/{event_id}/register",
+        data={
+            "name": "Ir. H. Abdul Najib, MM",
+            "email": f"najib-{lang}@example.com",
+            "phone": "0812-3456-7890",
+            "employment_status": "pns",
+            "nip": "19680411 199303 1 009" if lang == "id" else "19700101 199503 1 002",
+            "position": "Kepala Bappeda",
+            "unit": str(unit_id),
+            "institution": "",
+        },
+    )
     assert response.status_code == 302
 
 
@@ -259,8 +299,9 @@ def app_config(tmp_path):
     return {"MAIL_FILE_DIR": str(tmp_path / "mail")}
 
 
-def test_confirmation_mail_follows_the_language_of_the_registration(app, client, make_event,
-                                                                    make_unit):
+def test_confirmation_mail_follows_the_language_of_the_registration(
+    app, client, make_event, make_unit
+):
     unit = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
     event = make_event()
     register_in(client, event.id, unit.id, "id")
@@ -268,16 +309,18 @@ def test_confirmation_mail_follows_the_language_of_the_registration(app, client,
 
     indonesian = queued(app, "najib-id@example.com")
     assert indonesian.subject == f"Pendaftaran terkonfirmasi: {event.title}"
-    assert indonesian.body_text.startswith("Yth. Ir. H. Abdul Najib, MM,\n\n"
-                                           "Pendaftaran Anda sudah terkonfirmasi.\n")
+    assert indonesian.body_text.startswith(
+        "Yth. Ir. H. Abdul Najib, MM,\n\nPendaftaran Anda sudah terkonfirmasi.\n"
+    )
     assert f"Kegiatan : {event.title}\n" in indonesian.body_text
     assert "Peran    : Peserta\n" in indonesian.body_text
     assert "Pendaftaran Anda sudah <strong>terkonfirmasi</strong>." in indonesian.body_html
 
     english = queued(app, "najib-en@example.com")
     assert english.subject == f"Registration confirmed: {event.title}"
-    assert english.body_text.startswith("Dear Ir. H. Abdul Najib, MM,\n\n"
-                                        "Your registration is confirmed.\n")
+    assert english.body_text.startswith(
+        "Dear Ir. H. Abdul Najib, MM,\n\nYour registration is confirmed.\n"
+    )
     assert f"Event    : {event.title}\n" in english.body_text
     assert "Role     : Participant\n" in english.body_text
     assert "Your registration is <strong>confirmed</strong>." in english.body_html
@@ -291,9 +334,16 @@ def test_mail_escapes_the_name_inside_translated_markup(app, client, make_event,
     event = make_event()
     with client.session_transaction() as session:
         session["lang"] = "en"
-    client.post(f"/events/{event.id}/register", data={
-        "name": "<b>Dina</b>", "email": "dina@example.com", "employment_status": "non_asn",
-        "unit": str(unit.id), "institution": ""})
+    client.post(
+        f"/events/{event.id}/register",
+        data={
+            "name": "<b>Dina</b>",
+            "email": "dina@example.com",
+            "employment_status": "non_asn",
+            "unit": str(unit.id),
+            "institution": "",
+        },
+    )
     mail = queued(app, "dina@example.com")
     assert "Dear &lt;b&gt;Dina&lt;/b&gt;," in mail.body_html
     assert "Dear <b>Dina</b>," in mail.body_text

@@ -24,8 +24,13 @@ def test_datetimes_come_back_aware_in_utc(app, make_event):
 def test_naive_datetime_is_refused(app, make_user):
     owner = make_user(Role.ORGANIZER)
     with app.app_context():
-        event = Event(title="x", venue="y", owner_id=owner.id,
-                      starts_at=datetime(2030, 1, 1, 8), ends_at=datetime(2030, 1, 1, 9))
+        event = Event(
+            title="x",
+            venue="y",
+            owner_id=owner.id,
+            starts_at=datetime(2030, 1, 1, 8),
+            ends_at=datetime(2030, 1, 1, 9),
+        )
         db.session.add(event)
         with pytest.raises(sa.exc.StatementError):
             db.session.flush()
@@ -35,9 +40,13 @@ def test_other_offsets_are_stored_as_the_same_instant(app, make_user):
     owner = make_user(Role.ORGANIZER)
     cest = timezone(timedelta(hours=2))
     with app.app_context():
-        event = Event(title="x", venue="y", owner_id=owner.id,
-                      starts_at=datetime(2030, 1, 1, 3, tzinfo=cest),
-                      ends_at=datetime(2030, 1, 1, 9, tzinfo=cest))
+        event = Event(
+            title="x",
+            venue="y",
+            owner_id=owner.id,
+            starts_at=datetime(2030, 1, 1, 3, tzinfo=cest),
+            ends_at=datetime(2030, 1, 1, 9, tzinfo=cest),
+        )
         db.session.add(event)
         db.session.commit()
         event_id = event.id
@@ -58,8 +67,16 @@ def test_capacity_must_be_positive_in_the_database(app, make_user):
     owner = make_user(Role.ORGANIZER)
     at = datetime(2030, 1, 1, 8, tzinfo=UTC)
     with app.app_context():
-        db.session.add(Event(title="x", venue="y", owner_id=owner.id, starts_at=at,
-                             ends_at=at + timedelta(hours=1), capacity=0))
+        db.session.add(
+            Event(
+                title="x",
+                venue="y",
+                owner_id=owner.id,
+                starts_at=at,
+                ends_at=at + timedelta(hours=1),
+                capacity=0,
+            )
+        )
         with pytest.raises(sa.exc.IntegrityError):
             db.session.flush()
 
@@ -105,8 +122,9 @@ def test_api_token_stores_only_a_hash(app, make_user):
 
 
 def test_deleting_an_event_removes_its_days(app, make_event):
-    event = make_event(starts_at=datetime(2030, 2, 1, 8, tzinfo=WIB),
-                       ends_at=datetime(2030, 2, 3, 16, tzinfo=WIB))
+    event = make_event(
+        starts_at=datetime(2030, 2, 1, 8, tzinfo=WIB), ends_at=datetime(2030, 2, 3, 16, tzinfo=WIB)
+    )
     assert [d.date for d in event.days] == [date(2030, 2, 1), date(2030, 2, 2), date(2030, 2, 3)]
     with app.app_context():
         db.session.delete(db.session.get(Event, event.id))

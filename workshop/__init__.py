@@ -81,8 +81,12 @@ def _locale_code() -> str:
     if not has_request_context():  # CLI commands and background work
         return "id"
     # The API never signs anyone in from the session (bearer tokens only): no user to ask.
-    if request.blueprint != "api" and current_user and current_user.is_authenticated \
-            and current_user.locale in languages:
+    if (
+        request.blueprint != "api"
+        and current_user
+        and current_user.is_authenticated
+        and current_user.locale in languages
+    ):
         return current_user.locale
     if session.get("lang") in languages:
         return session["lang"]
@@ -112,8 +116,9 @@ def register_extensions(app: Flask) -> None:
     limiter.init_app(app)
     checks = app.before_request_funcs.get(None, [])
     if limiter._check_request_limit in checks and not any(
-            app.config.get(key)
-            for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")):
+        app.config.get(key)
+        for key in ("RATELIMIT_DEFAULT", "RATELIMIT_APPLICATION", "RATELIMIT_META")
+    ):
         # Every limit of this app is a view decorator's, checked when its view runs;
         # Flask-Limiter's before-request pass looks for application-wide limits only, and
         # without any configured it found none, at a twentieth of a registration's cost.
@@ -144,7 +149,8 @@ def register_extensions(app: Flask) -> None:
             event.listen(db.engine, "connect", use_generic_plans)
             pipeline.track(db.engine)
         if db.engine.dialect.name != "sqlite" and (
-                app.config.get("DATABASE_PING_AFTER_IDLE") is not None):
+            app.config.get("DATABASE_PING_AFTER_IDLE") is not None
+        ):
             ping_rested_connections(db.engine, app.config["DATABASE_PING_AFTER_IDLE"])
 
 
@@ -192,8 +198,14 @@ def resolve_psycopg_dumpers() -> None:
     import psycopg
     from psycopg.adapt import PyFormat
 
-    for cls in (datetime.date, datetime.datetime, datetime.time, datetime.timedelta,
-                decimal.Decimal, uuid.UUID):
+    for cls in (
+        datetime.date,
+        datetime.datetime,
+        datetime.time,
+        datetime.timedelta,
+        decimal.Decimal,
+        uuid.UUID,
+    ):
         for format in PyFormat:
             psycopg.adapters.get_dumper(cls, format)
 
@@ -311,8 +323,11 @@ def register_security_headers(app: Flask) -> None:
         "object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
     )
 
-    common = (("X-Content-Type-Options", "nosniff"), ("Referrer-Policy", "same-origin"),
-              ("X-Frame-Options", "DENY"))
+    common = (
+        ("X-Content-Type-Options", "nosniff"),
+        ("Referrer-Policy", "same-origin"),
+        ("X-Frame-Options", "DENY"),
+    )
     api_headers = (*common, ("Cache-Control", "no-store"))
     page_header = ("Content-Security-Policy", csp)
 

@@ -169,13 +169,28 @@ def reference_event() -> EventInput:
     day1, day2 = date(2018, 3, 8), date(2018, 3, 9)
     agenda = [
         (day1, 8, 0, "Registrasi peserta", ""),
-        (day1, 8, 30, "Pembukaan oleh Asisten Administrasi dan Umum atas nama Bupati Muara Enim",
-         "Ibrahim Iliyas"),
+        (
+            day1,
+            8,
+            30,
+            "Pembukaan oleh Asisten Administrasi dan Umum atas nama Bupati Muara Enim",
+            "Ibrahim Iliyas",
+        ),
         (day1, 9, 0, "Sambutan Kepala Bappeda Kabupaten Muara Enim", "Ir. H. Abdul Najib, MM"),
-        (day1, 9, 30, "Pengenalan pendamping pelayanan publik dan proyek TRANSFORMASI",
-         "Elke Rapp"),
-        (day1, 11, 0, "Inovasi pelayanan publik dan Kompetisi Inovasi Pelayanan Publik (KIPP)",
-         "Hertian Silawati"),
+        (
+            day1,
+            9,
+            30,
+            "Pengenalan pendamping pelayanan publik dan proyek TRANSFORMASI",
+            "Elke Rapp",
+        ),
+        (
+            day1,
+            11,
+            0,
+            "Inovasi pelayanan publik dan Kompetisi Inovasi Pelayanan Publik (KIPP)",
+            "Hertian Silawati",
+        ),
         (day1, 13, 30, "Menyusun proposal inovasi melalui SINOVIK", "Dina Limanto"),
         (day2, 8, 30, "Klinik proposal inovasi per SKPD", "Hertian Silawati"),
         (day2, 13, 30, "Presentasi rancangan proposal dan umpan balik", "Dina Limanto"),
@@ -245,8 +260,10 @@ def future_event(today: date) -> EventInput:
             SpeakerInput("Ir. H. Abdul Najib, MM", "Kepala Bappeda Kabupaten Muara Enim"),
             SpeakerInput("Dina Limanto", GIZ),
         ],
-        agenda=[AgendaInput(wib(start, 8, 30), "Pembukaan"),
-                AgendaInput(wib(start, 9, 0), "Pedoman kompetisi inovasi", "Dina Limanto")],
+        agenda=[
+            AgendaInput(wib(start, 8, 30), "Pembukaan"),
+            AgendaInput(wib(start, 9, 0), "Pedoman kompetisi inovasi", "Dina Limanto"),
+        ],
     )
 
 
@@ -296,11 +313,21 @@ PEOPLE = [
     ("Eko Prasetyo, S.H.", "Inspektorat", "", "Auditor Ahli Muda", "1"),
     ("Maya Anggraini, S.Psi.", "BKPSDM", "", "Analis SDM Aparatur", "2"),
     ("Andi Wijaya", None, "Pemerintah Kota Bandung", "Analis Inovasi", "1"),
-    ("Rosa Amelia, S.AP.", None, "Pemerintah Kabupaten Bogor", "Kepala Subbagian Tata Laksana",
-     "2"),
+    (
+        "Rosa Amelia, S.AP.",
+        None,
+        "Pemerintah Kabupaten Bogor",
+        "Kepala Subbagian Tata Laksana",
+        "2",
+    ),
     ("Bayu Aji Pamungkas, S.IP.", None, "Pemerintah Kabupaten Purworejo", "Analis Kebijakan", "1"),
-    ("Hj. Norhayati, S.Sos.", None, "Pemerintah Kabupaten Banjar, Kalimantan Selatan",
-     "Kepala Bagian Organisasi", "2"),
+    (
+        "Hj. Norhayati, S.Sos.",
+        None,
+        "Pemerintah Kabupaten Banjar, Kalimantan Selatan",
+        "Kepala Bagian Organisasi",
+        "2",
+    ),
 ]
 
 
@@ -332,8 +359,9 @@ def person_input(index: int, unit_ids: dict[str, int], role: str = "participant"
 def load_registrations(event: Event, people: range, now: datetime) -> int:
     """Register the given demo people (skipping any already there); no mail is sent."""
     unit_ids = dict(db.session.execute(db.select(Unit.short_name, Unit.id)).all())
-    existing = set(db.session.scalars(
-        db.select(Registration.email).where(Registration.event_id == event.id)))
+    existing = set(
+        db.session.scalars(db.select(Registration.email).where(Registration.event_id == event.id))
+    )
     added = 0
     for index in people:
         data = person_input(index, unit_ids)
@@ -350,20 +378,30 @@ def load_attendance(event: Event, staff: User) -> int:
         return 0
     regs = db.session.scalars(
         db.select(Registration)
-        .where(Registration.event_id == event.id,
-               Registration.status == RegistrationStatus.CONFIRMED)
-        .order_by(Registration.id)).all()
+        .where(
+            Registration.event_id == event.id, Registration.status == RegistrationStatus.CONFIRMED
+        )
+        .order_by(Registration.id)
+    ).all()
     days = db.session.scalars(
-        db.select(EventDay).where(EventDay.event_id == event.id).order_by(EventDay.date)).all()
+        db.select(EventDay).where(EventDay.event_id == event.id).order_by(EventDay.date)
+    ).all()
     added = 0
     for day_index, day in enumerate(days):
         for i, reg in enumerate(regs):
             if i % 9 == 4 or (day_index > 0 and i % 7 == 3):
                 continue  # absent that day
             at = wib(day.date, 7, 40) + timedelta(minutes=(i * 3) % 55)
-            db.session.add(Checkin(registration_id=reg.id, event_day_id=day.id,
-                                   event_id=event.id, scanned_by_id=staff.id,
-                                   method=CheckinMethod.CAMERA, checked_in_at=at))
+            db.session.add(
+                Checkin(
+                    registration_id=reg.id,
+                    event_day_id=day.id,
+                    event_id=event.id,
+                    scanned_by_id=staff.id,
+                    method=CheckinMethod.CAMERA,
+                    checked_in_at=at,
+                )
+            )
             added += 1
     db.session.flush()
     return added
@@ -377,14 +415,29 @@ def load_own_registrations(user: User, events: list[Event]) -> int:
         user.position, user.phone = "Pranata Komputer Ahli Muda", "+6281278901234"
     added = 0
     for event in events:
-        exists = db.session.scalar(db.select(Registration.id).where(
-            Registration.event_id == event.id, Registration.email == user.email))
+        exists = db.session.scalar(
+            db.select(Registration.id).where(
+                Registration.event_id == event.id, Registration.email == user.email
+            )
+        )
         if exists is None:
             data = RegistrationInput(
-                name=user.name, email=user.email, employment_status=user.employment_status,
-                nip=user.nip, phone=user.phone, position=user.position, unit_id=user.unit_id)
-            registration.register(event.id, data, now=wib(date(2018, 3, 1), 8), user=user,
-                                  by_organizer=True, send_mail=False)
+                name=user.name,
+                email=user.email,
+                employment_status=user.employment_status,
+                nip=user.nip,
+                phone=user.phone,
+                position=user.position,
+                unit_id=user.unit_id,
+            )
+            registration.register(
+                event.id,
+                data,
+                now=wib(date(2018, 3, 1), 8),
+                user=user,
+                by_organizer=True,
+                send_mail=False,
+            )
             added += 1
     return added
 
@@ -394,21 +447,34 @@ def load_speakers(event: Event) -> int:
     added = 0
     for speaker in event.speakers:
         email = ".".join(speaker.name.lower().split()) + "@giz.example.com"
-        exists = db.session.scalar(db.select(Registration.id).where(
-            Registration.event_id == event.id, Registration.email == email))
+        exists = db.session.scalar(
+            db.select(Registration.id).where(
+                Registration.event_id == event.id, Registration.email == email
+            )
+        )
         if exists is None:
-            data = RegistrationInput(name=speaker.name, email=email, employment_status="non_asn",
-                                     position="Narasumber", institution="GIZ", role="speaker")
-            registration.register(event.id, data, now=wib(date(2018, 3, 1), 8),
-                                  by_organizer=True, send_mail=False)
+            data = RegistrationInput(
+                name=speaker.name,
+                email=email,
+                employment_status="non_asn",
+                position="Narasumber",
+                institution="GIZ",
+                role="speaker",
+            )
+            registration.register(
+                event.id, data, now=wib(date(2018, 3, 1), 8), by_organizer=True, send_mail=False
+            )
             added += 1
     return added
 
 
 def assign_demo_staff(staff: User) -> None:
     for event_id in db.session.scalars(db.select(Event.id)):
-        exists = db.session.scalar(db.select(EventStaff.id).where(
-            EventStaff.event_id == event_id, EventStaff.user_id == staff.id))
+        exists = db.session.scalar(
+            db.select(EventStaff.id).where(
+                EventStaff.event_id == event_id, EventStaff.user_id == staff.id
+            )
+        )
         if exists is None:
             db.session.add(EventStaff(event_id=event_id, user_id=staff.id))
     db.session.flush()
@@ -425,19 +491,22 @@ def load_demo(today: date | None = None) -> str:
     by_title = {e.title: e for e in db.session.scalars(db.select(Event))}
     reference = by_title[REFERENCE_TITLE]
     regs = load_registrations(reference, range(len(PEOPLE)), wib(date(2018, 3, 1), 9))
-    regs += load_registrations(by_title[today_event(today).title], range(0, 24),
-                               wib(today - timedelta(days=3), 10))
-    regs += load_registrations(by_title[future_event(today).title], range(5, 15),
-                               wib(today, 7))
-    regs += load_own_registrations(users["peserta@example.com"],
-                                   [reference, by_title[today_event(today).title]])
+    regs += load_registrations(
+        by_title[today_event(today).title], range(0, 24), wib(today - timedelta(days=3), 10)
+    )
+    regs += load_registrations(by_title[future_event(today).title], range(5, 15), wib(today, 7))
+    regs += load_own_registrations(
+        users["peserta@example.com"], [reference, by_title[today_event(today).title]]
+    )
     regs += load_speakers(reference)
     db.session.commit()
     checkins = load_attendance(reference, staff)
     db.session.commit()
     certs = load_certificates(reference, users["organisasi@example.com"])
-    return (f"{units} units, {events} events, {regs} registrations, {checkins} check-ins, "
-            f"{certs} certificates added")
+    return (
+        f"{units} units, {events} events, {regs} registrations, {checkins} check-ins, "
+        f"{certs} certificates added"
+    )
 
 
 def load_certificates(event: Event, organizer: User) -> int:
@@ -445,16 +514,30 @@ def load_certificates(event: Event, organizer: User) -> int:
     from workshop.models import CertificateSettings
     from workshop.services import certificates
 
-    if db.session.scalar(db.select(CertificateSettings.id).where(
-            CertificateSettings.event_id == event.id)) is None:
-        db.session.add(CertificateSettings(
-            event_id=event.id, enabled=True, number_prefix="SERT", number_unit="BAPPEDA",
-            hours=16, sign_place="Muara Enim", sign_date=date(2018, 3, 9),
-            signatory_name="Ir. H. Abdul Najib, MM",
-            signatory_title="Kepala Bappeda Kabupaten Muara Enim",
-            signatory_rank="Pembina Utama Muda (IV/c)", signatory_nip=demo_nip(45, "1"),
-            language="id"))
+    if (
+        db.session.scalar(
+            db.select(CertificateSettings.id).where(CertificateSettings.event_id == event.id)
+        )
+        is None
+    ):
+        db.session.add(
+            CertificateSettings(
+                event_id=event.id,
+                enabled=True,
+                number_prefix="SERT",
+                number_unit="BAPPEDA",
+                hours=16,
+                sign_place="Muara Enim",
+                sign_date=date(2018, 3, 9),
+                signatory_name="Ir. H. Abdul Najib, MM",
+                signatory_title="Kepala Bappeda Kabupaten Muara Enim",
+                signatory_rank="Pembina Utama Muda (IV/c)",
+                signatory_nip=demo_nip(45, "1"),
+                language="id",
+            )
+        )
         db.session.commit()
-    result = certificates.issue_certificates(event.id, actor=organizer,
-                                             now=wib(date(2018, 3, 9), 16))
+    result = certificates.issue_certificates(
+        event.id, actor=organizer, now=wib(date(2018, 3, 9), 16)
+    )
     return len(result.issued)

@@ -53,8 +53,9 @@ class Session(FlaskSession):
         return engine
 
 
-db = SQLAlchemy(model_class=Base,
-                session_options={"class_": Session, "join_transaction_mode": "control_fully"})
+db = SQLAlchemy(
+    model_class=Base, session_options={"class_": Session, "join_transaction_mode": "control_fully"}
+)
 _REQUEST_CONNECTION = "_workshop_connection"
 
 

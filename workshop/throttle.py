@@ -27,7 +27,8 @@ from workshop.extensions import limiter
 
 # The door's scans: the page's (camera, handheld scanner, name search) and the API's.
 DOOR_SCAN_ENDPOINTS = frozenset(
-    {"checkin.scan", "checkin.checkin_registration", "api.create_checkin"})
+    {"checkin.scan", "checkin.checkin_registration", "api.create_checkin"}
+)
 
 
 @limiter.request_filter
@@ -41,8 +42,10 @@ def spend_unknown_code(user_id: int) -> None:
     """A scan answered "not_found" spends its user's budget of unknown codes (one budget
     for the door page and the API: CHECKIN_NOT_FOUND_LIMIT, default 120 per minute).
     Real tickets never spend it, so a busy door is never slowed."""
-    spend(current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute"),
-          f"checkin-unknown:user:{user_id}")
+    spend(
+        current_app.config.get("CHECKIN_NOT_FOUND_LIMIT", "120 per minute"),
+        f"checkin-unknown:user:{user_id}",
+    )
 
 
 def spend(limit: str, key: str) -> None:
@@ -65,9 +68,15 @@ def _count(item: RateLimitItem, identifiers: tuple[str, ...], *, tell: bool) -> 
     if allowed and not tell:
         return {}
     reset_at, remaining = limiter.limiter.get_window_stats(item, *identifiers)
-    headers = {"X-RateLimit-Limit": str(item.amount),
-               "X-RateLimit-Remaining": str(remaining),
-               "X-RateLimit-Reset": str(int(reset_at))} if tell else {}
+    headers = (
+        {
+            "X-RateLimit-Limit": str(item.amount),
+            "X-RateLimit-Remaining": str(remaining),
+            "X-RateLimit-Reset": str(int(reset_at)),
+        }
+        if tell
+        else {}
+    )
     if not allowed:
         raise BudgetSpent(headers, retry_after=max(1, ceil(reset_at - time.time())))
     return headers
@@ -97,13 +106,16 @@ def budget(limit: Callable[[], str], scope: str, key: Callable[[], str]):
             config = current_app.config
             if not config.get("RATELIMIT_ENABLED", True):
                 return view(*args, **kwargs)
-            headers = _count(_parsed(limit()), (scope, key()),
-                             tell=bool(config.get("RATELIMIT_HEADERS_ENABLED")))
+            headers = _count(
+                _parsed(limit()), (scope, key()), tell=bool(config.get("RATELIMIT_HEADERS_ENABLED"))
+            )
             if headers:
+
                 @after_this_request
                 def tell(response):  # on the view's answer or its error's
                     response.headers.update(headers)
                     return response
+
             return view(*args, **kwargs)
 
         return spending

@@ -38,8 +38,9 @@ def door_staff(actors, token_user, app):
 
 @pytest.fixture
 def event(make_event, owner):
-    return make_event(owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16),
-                      capacity=2)
+    return make_event(
+        owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16), capacity=2
+    )
 
 
 @pytest.fixture
@@ -95,8 +96,9 @@ def test_who_may_scan(client, bearer, event, door_staff, register, person, rows,
         assert rows() == []
 
 
-def test_a_scan_takes_one_connection_and_no_session(client, bearer, event, door_staff,
-                                                    register, person, rows, connection_use):
+def test_a_scan_takes_one_connection_and_no_session(
+    client, bearer, event, door_staff, register, person, rows, connection_use
+):
     """The door's hottest request runs its Core statements on one connection of its own,
     without the ORM Session's transaction around them (it cost a scan about as much CPU
     as the statements)."""
@@ -112,15 +114,22 @@ def test_a_scan_takes_one_connection_and_no_session(client, bearer, event, door_
 
 @pytest.mark.parametrize(
     ("role", "target", "expected"),
-    [("admin", "missing", 404), ("owner", "missing", 404), ("other_organizer", "draft", 404),
-     ("staff", "draft", 404), ("owner", "draft", 200)],
+    [
+        ("admin", "missing", 404),
+        ("owner", "missing", 404),
+        ("other_organizer", "draft", 404),
+        ("staff", "draft", 404),
+        ("owner", "draft", 200),
+    ],
 )
-def test_unknown_events_are_not_found(client, bearer, actors, make_event, owner, role, target,
-                                      expected):
+def test_unknown_events_are_not_found(
+    client, bearer, actors, make_event, owner, role, target, expected
+):
     draft = make_event(owner=owner, status=EventStatus.DRAFT, starts_at=wib(2030, 1, 15, 8))
     event_id = draft.id if target == "draft" else draft.id + 1000
-    response = client.post("/api/v1/checkins", json={"code": "x", "event_id": event_id},
-                           headers=bearer(actors[role]))
+    response = client.post(
+        "/api/v1/checkins", json={"code": "x", "event_id": event_id}, headers=bearer(actors[role])
+    )
     assert response.status_code == expected
 
 
@@ -136,14 +145,14 @@ DELETE_TABLE = [
 
 
 @pytest.mark.parametrize(("role", "expected"), DELETE_TABLE)
-def test_who_may_undo(client, app, bearer, event, door_staff, register, person, rows, role,
-                      expected):
+def test_who_may_undo(
+    client, app, bearer, event, door_staff, register, person, rows, role, expected
+):
     actors = door_staff(event)
     reg = register(event, person()).registration
     done = scan(client, bearer(actors["assigned"]), event.id, reg.check_in_code)
 
-    response = client.delete(f"/api/v1/checkins/{done['checkin_id']}",
-                             headers=bearer(actors[role]))
+    response = client.delete(f"/api/v1/checkins/{done['checkin_id']}", headers=bearer(actors[role]))
 
     assert response.status_code == expected
     assert len(rows()) == (0 if expected == 204 else 1)
@@ -178,8 +187,9 @@ def test_who_may_read_attendance(client, bearer, event, door_staff, role, expect
     actors = door_staff(event)
     response = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(actors[role]))
     assert response.status_code == expected
-    missing = client.get(f"/api/v1/events/{event.id + 1000}/attendance",
-                         headers=bearer(actors["admin"]))
+    missing = client.get(
+        f"/api/v1/events/{event.id + 1000}/attendance", headers=bearer(actors["admin"])
+    )
     assert missing.status_code == 404
 
 
@@ -222,8 +232,9 @@ def test_ok_then_already_checked_in(client, bearer, event, door_staff, register,
     assert rows() == [(reg.id, DAY_ONE, actors["assigned"].id, "api")]
 
 
-def test_scanner_whitespace_around_a_code_is_ignored(client, bearer, event, owner, register,
-                                                     person, rows):
+def test_scanner_whitespace_around_a_code_is_ignored(
+    client, bearer, event, owner, register, person, rows
+):
     reg = register(event, person()).registration
     body = scan(client, bearer(owner), event.id, f"  {reg.check_in_code}\r\n")
     assert body["result"] == "ok"
@@ -239,13 +250,14 @@ def test_each_day_is_counted_once(app, client, bearer, event, owner, register, p
     assert [day for _, day, _, _ in rows()] == [DAY_ONE, DAY_TWO]
 
 
-def test_code_of_another_event(client, bearer, door_staff, event, make_event, owner, register,
-                               person, rows):
+def test_code_of_another_event(
+    client, bearer, door_staff, event, make_event, owner, register, person, rows
+):
     actors = door_staff(event)
-    other = make_event(owner=owner, title="Rapat Koordinasi SINOVIK",
-                       starts_at=wib(2030, 1, 15, 8))
-    hidden = make_event(owner=owner, status=EventStatus.DRAFT, title="Draf rahasia",
-                        starts_at=wib(2030, 1, 15, 8))
+    other = make_event(owner=owner, title="Rapat Koordinasi SINOVIK", starts_at=wib(2030, 1, 15, 8))
+    hidden = make_event(
+        owner=owner, status=EventStatus.DRAFT, title="Draf rahasia", starts_at=wib(2030, 1, 15, 8)
+    )
     theirs = register(other, person()).registration
     secret = register(hidden, person()).registration
 
@@ -264,8 +276,9 @@ def test_code_of_another_event(client, bearer, door_staff, event, make_event, ow
     ("setup", "result"),
     [("cancelled", "cancelled"), ("waitlisted", "not_confirmed"), ("not_today", "not_event_day")],
 )
-def test_registrations_that_cannot_check_in(client, app, bearer, make_event, owner, register,
-                                            person, rows, setup, result):
+def test_registrations_that_cannot_check_in(
+    client, app, bearer, make_event, owner, register, person, rows, setup, result
+):
     start = wib(2030, 1, 20, 8) if setup == "not_today" else wib(2030, 1, 15, 8)
     event = make_event(owner=owner, capacity=1, starts_at=start)
     reg = register(event, person()).registration
@@ -298,8 +311,9 @@ JUNK = [
 
 
 @pytest.mark.parametrize("code", JUNK)
-def test_junk_is_not_found_and_records_nothing(client, app, bearer, event, owner, register,
-                                               person, rows, code):
+def test_junk_is_not_found_and_records_nothing(
+    client, app, bearer, event, owner, register, person, rows, code
+):
     register(event, person())
     body = scan(client, bearer(owner), event.id, code, nonce="junk-nonce-123")
     assert body["result"] == "not_found"
@@ -346,8 +360,9 @@ def test_body_must_be_json(client, bearer, event, owner):
     assert response.status_code == 400
 
 
-def test_a_retried_request_with_its_nonce_counts_once(client, bearer, event, owner, register,
-                                                      person, rows):
+def test_a_retried_request_with_its_nonce_counts_once(
+    client, bearer, event, owner, register, person, rows
+):
     reg = register(event, person()).registration
     nonce = "5f0c1a2b-3c4d-4e5f-8a9b-0c1d2e3f4a5b"
     first = scan(client, bearer(owner), event.id, reg.check_in_code, nonce=nonce)
@@ -357,25 +372,33 @@ def test_a_retried_request_with_its_nonce_counts_once(client, bearer, event, own
     assert len(rows()) == 1
 
 
-def test_undo_lets_the_person_check_in_again(client, bearer, event, owner, register, person,
-                                             rows):
+def test_undo_lets_the_person_check_in_again(client, bearer, event, owner, register, person, rows):
     reg = register(event, person()).registration
     done = scan(client, bearer(owner), event.id, reg.check_in_code)
-    assert client.delete(f"/api/v1/checkins/{done['checkin_id']}",
-                         headers=bearer(owner)).status_code == 204
+    assert (
+        client.delete(f"/api/v1/checkins/{done['checkin_id']}", headers=bearer(owner)).status_code
+        == 204
+    )
     assert rows() == []
-    assert client.delete(f"/api/v1/checkins/{done['checkin_id']}",
-                         headers=bearer(owner)).status_code == 404
+    assert (
+        client.delete(f"/api/v1/checkins/{done['checkin_id']}", headers=bearer(owner)).status_code
+        == 404
+    )
     assert scan(client, bearer(owner), event.id, reg.check_in_code)["result"] == "ok"
 
 
 # --- attendance ---------------------------------------------------------------------------
 
 
-def test_attendance_per_day_and_unit(app, client, bearer, make_event, owner, make_unit,
-                                     register, person):
-    event = make_event(owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 17, 16),
-                       days=[wib(2030, 1, 15).date(), wib(2030, 1, 17).date()])
+def test_attendance_per_day_and_unit(
+    app, client, bearer, make_event, owner, make_unit, register, person
+):
+    event = make_event(
+        owner=owner,
+        starts_at=wib(2030, 1, 15, 8),
+        ends_at=wib(2030, 1, 17, 16),
+        days=[wib(2030, 1, 15).date(), wib(2030, 1, 17).date()],
+    )
     bappeda = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
     kominfo = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
     b1, b2 = (register(event, person(unit=bappeda)).registration for _ in range(2))
@@ -399,18 +422,36 @@ def test_attendance_per_day_and_unit(app, client, bearer, make_event, owner, mak
         "checked_in": 4,
         "days": [{"date": "2030-01-15", "checked_in": 3}, {"date": "2030-01-17", "checked_in": 2}],
         "units": [
-            {"unit_id": bappeda.id, "unit": "Bappeda", "unit_name": bappeda.name,
-             "confirmed": 2,
-             "days": [{"date": "2030-01-15", "checked_in": 2},
-                      {"date": "2030-01-17", "checked_in": 1}]},
-            {"unit_id": kominfo.id, "unit": "Diskominfo", "unit_name": kominfo.name,
-             "confirmed": 1,
-             "days": [{"date": "2030-01-15", "checked_in": 0},
-                      {"date": "2030-01-17", "checked_in": 1}]},
-            {"unit_id": None, "unit": "Instansi lain", "unit_name": "Instansi lain",
-             "confirmed": 1,
-             "days": [{"date": "2030-01-15", "checked_in": 1},
-                      {"date": "2030-01-17", "checked_in": 0}]},
+            {
+                "unit_id": bappeda.id,
+                "unit": "Bappeda",
+                "unit_name": bappeda.name,
+                "confirmed": 2,
+                "days": [
+                    {"date": "2030-01-15", "checked_in": 2},
+                    {"date": "2030-01-17", "checked_in": 1},
+                ],
+            },
+            {
+                "unit_id": kominfo.id,
+                "unit": "Diskominfo",
+                "unit_name": kominfo.name,
+                "confirmed": 1,
+                "days": [
+                    {"date": "2030-01-15", "checked_in": 0},
+                    {"date": "2030-01-17", "checked_in": 1},
+                ],
+            },
+            {
+                "unit_id": None,
+                "unit": "Instansi lain",
+                "unit_name": "Instansi lain",
+                "confirmed": 1,
+                "days": [
+                    {"date": "2030-01-15", "checked_in": 1},
+                    {"date": "2030-01-17", "checked_in": 0},
+                ],
+            },
         ],
     }
     event_body = client.get(f"/api/v1/events/{event.id}").get_json()
@@ -421,18 +462,23 @@ def test_attendance_per_day_and_unit(app, client, bearer, make_event, owner, mak
 def legacy_attendance(body: dict) -> dict:
     """The attendance answer as it was before arrivals and per-unit rates were added."""
     return {
-        "event_id": body["event_id"], "confirmed": body["confirmed"],
+        "event_id": body["event_id"],
+        "confirmed": body["confirmed"],
         "checked_in": body["checked_in"],
         "days": [{k: d[k] for k in ("date", "checked_in")} for d in body["days"]],
-        "units": [{k: u[k] for k in ("unit_id", "unit", "unit_name", "confirmed", "days")}
-                  for u in body["units"]],
+        "units": [
+            {k: u[k] for k in ("unit_id", "unit", "unit_name", "confirmed", "days")}
+            for u in body["units"]
+        ],
     }
 
 
 def test_attendance_has_the_dashboards_arrivals_and_unit_rates(
-        app, client, bearer, make_event, owner, make_unit, register, person):
-    event = make_event(owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16),
-                       unit_quota=3)
+    app, client, bearer, make_event, owner, make_unit, register, person
+):
+    event = make_event(
+        owner=owner, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16), unit_quota=3
+    )
     bappeda = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
     regs = [register(event, person(unit=bappeda)).registration for _ in range(3)]
     guest = register(event, person()).registration
@@ -444,20 +490,36 @@ def test_attendance_has_the_dashboards_arrivals_and_unit_rates(
     body = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
 
     assert [d["arrivals"] for d in body["days"]] == [
-        [{"at": "2030-01-15T09:00:00+07:00", "checked_in": 2},
-         {"at": "2030-01-15T09:05:00+07:00", "checked_in": 0},
-         {"at": "2030-01-15T09:10:00+07:00", "checked_in": 1}],
+        [
+            {"at": "2030-01-15T09:00:00+07:00", "checked_in": 2},
+            {"at": "2030-01-15T09:05:00+07:00", "checked_in": 0},
+            {"at": "2030-01-15T09:10:00+07:00", "checked_in": 1},
+        ],
         [{"at": "2030-01-16T08:00:00+07:00", "checked_in": 1}],
     ]
     for day in body["days"]:
         assert sum(a["checked_in"] for a in day["arrivals"]) == day["checked_in"]
-    per_unit = [{k: u[k] for k in ("unit_id", "confirmed", "registered", "attended", "quota",
-                                   "rate")} for u in body["units"]]
+    per_unit = [
+        {k: u[k] for k in ("unit_id", "confirmed", "registered", "attended", "quota", "rate")}
+        for u in body["units"]
+    ]
     assert per_unit == [
-        {"unit_id": bappeda.id, "confirmed": 3, "registered": 3, "attended": 2, "quota": 3,
-         "rate": 0.6667},
-        {"unit_id": None, "confirmed": 1, "registered": 1, "attended": 1, "quota": None,
-         "rate": 1.0},
+        {
+            "unit_id": bappeda.id,
+            "confirmed": 3,
+            "registered": 3,
+            "attended": 2,
+            "quota": 3,
+            "rate": 0.6667,
+        },
+        {
+            "unit_id": None,
+            "confirmed": 1,
+            "registered": 1,
+            "attended": 1,
+            "quota": None,
+            "rate": 1.0,
+        },
     ]
     assert [u["days"] for u in body["units"]] == [
         [{"date": DAY_ONE, "checked_in": 2}, {"date": DAY_TWO, "checked_in": 1}],
@@ -469,8 +531,10 @@ def test_attendance_has_the_dashboards_arrivals_and_unit_rates(
 
 def test_attendance_of_an_empty_event_lists_every_day(client, bearer, event, owner):
     body = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
-    assert body["days"] == [{"date": DAY_ONE, "checked_in": 0, "arrivals": []},
-                            {"date": DAY_TWO, "checked_in": 0, "arrivals": []}]
+    assert body["days"] == [
+        {"date": DAY_ONE, "checked_in": 0, "arrivals": []},
+        {"date": DAY_TWO, "checked_in": 0, "arrivals": []},
+    ]
     assert (body["confirmed"], body["checked_in"], body["units"]) == (0, 0, [])
 
 
@@ -482,32 +546,42 @@ class TestUnknownCodeLimit:
     def app_config(self):
         return {"RATELIMIT_ENABLED": True, "CHECKIN_NOT_FOUND_LIMIT": "3 per minute"}
 
-    def test_only_unknown_codes_are_throttled(self, client, bearer, token_user, event, owner,
-                                              door_staff, register, person, rows):
+    def test_only_unknown_codes_are_throttled(
+        self, client, bearer, token_user, event, owner, door_staff, register, person, rows
+    ):
         actors = door_staff(event)
         staff = bearer(actors["assigned"])
         regs = [register(event, person()).registration for _ in range(2)]
         # Valid scans (ok and already) spend nothing of the unknown-code budget.
         for _ in range(10):
             assert scan(client, staff, event.id, regs[0].check_in_code)["result"] in (
-                "ok", "already_checked_in")
+                "ok",
+                "already_checked_in",
+            )
         for n in range(3):
             assert scan(client, staff, event.id, f"tebakan-{n:020d}")["result"] == "not_found"
-        refused = client.post("/api/v1/checkins", json={"code": "tebakan-lagi-0000000000",
-                                                        "event_id": event.id}, headers=staff)
+        refused = client.post(
+            "/api/v1/checkins",
+            json={"code": "tebakan-lagi-0000000000", "event_id": event.id},
+            headers=staff,
+        )
         assert refused.status_code == 429
         assert refused.get_json()["error"] == "rate_limited"
         assert 1 <= int(refused.headers["Retry-After"]) <= 60
         # A real ticket still goes through at once; another user has their own budget.
         assert scan(client, staff, event.id, regs[1].check_in_code)["result"] == "ok"
         assert scan(client, bearer(owner), event.id, "tebakan-pemilik-000000")["result"] == (
-            "not_found")
+            "not_found"
+        )
         assert len(rows()) == 2
 
     def test_refused_callers_spend_nothing(self, client, bearer, event, actors):
         for _ in range(5):
-            response = client.post("/api/v1/checkins", json={"code": "x", "event_id": event.id},
-                                   headers=bearer(actors["participant"]))
+            response = client.post(
+                "/api/v1/checkins",
+                json={"code": "x", "event_id": event.id},
+                headers=bearer(actors["participant"]),
+            )
             assert response.status_code == 403
 
 
@@ -518,23 +592,25 @@ class TestDoorScansAreNeverRateLimited:
         return {"RATELIMIT_ENABLED": True, "RATELIMIT_DEFAULT": "2 per minute"}
 
     def test_scans_pass_a_default_limit_that_holds_other_endpoints(
-            self, client, bearer, event, owner, register, person, rows):
+        self, client, bearer, event, owner, register, person, rows
+    ):
         headers = bearer(owner)
         regs = [register(event, person()).registration for _ in range(2)]  # capacity 2
         for reg in regs:
             assert scan(client, headers, event.id, reg.check_in_code)["result"] == "ok"
         for _ in range(3):
             assert scan(client, headers, event.id, regs[0].check_in_code)["result"] == (
-                "already_checked_in")
+                "already_checked_in"
+            )
         assert len(rows()) == 2
         # The default limit is in force elsewhere: the third read of the event list is 429.
-        statuses = [client.get("/api/v1/events", headers=headers).status_code
-                    for _ in range(3)]
+        statuses = [client.get("/api/v1/events", headers=headers).status_code for _ in range(3)]
         assert statuses == [200, 200, 429]
 
 
-def test_openapi_describes_what_the_checkin_endpoints_answer(client, bearer, event, owner,
-                                                              register, person):
+def test_openapi_describes_what_the_checkin_endpoints_answer(
+    client, bearer, event, owner, register, person
+):
     schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
     reg = register(event, person()).registration
     answer = scan(client, bearer(owner), event.id, reg.check_in_code)
@@ -542,10 +618,15 @@ def test_openapi_describes_what_the_checkin_endpoints_answer(client, bearer, eve
     assert set(schemas["ScanResult"]["required"]) == set(answer)
     assert set(schemas["DoorRegistration"]["properties"]) == set(answer["registration"])
     assert set(schemas["ScanResult"]["properties"]["result"]["enum"]) == {
-        "ok", "already_checked_in", "wrong_event", "cancelled", "not_confirmed",
-        "not_event_day", "not_found"}
-    report = client.get(f"/api/v1/events/{event.id}/attendance",
-                        headers=bearer(owner)).get_json()
+        "ok",
+        "already_checked_in",
+        "wrong_event",
+        "cancelled",
+        "not_confirmed",
+        "not_event_day",
+        "not_found",
+    }
+    report = client.get(f"/api/v1/events/{event.id}/attendance", headers=bearer(owner)).get_json()
     attendance = schemas["Attendance"]
     assert set(attendance["properties"]) == set(attendance["required"]) == set(report)
     unit_row = attendance["properties"]["units"]["items"]

@@ -103,11 +103,14 @@ def test_permission_table(
     assert response.status_code == expected, response.get_json()
     assert response.is_json
     if expected >= 400:
-        assert response.get_json()["error"] == {
-            401: "unauthorized",
-            403: "forbidden",
-            404: "not_found",
-        }[expected]
+        assert (
+            response.get_json()["error"]
+            == {
+                401: "unauthorized",
+                403: "forbidden",
+                404: "not_found",
+            }[expected]
+        )
     statuses = [str(r.status) for r in stored(event.id)]
     if method == "POST" and url.endswith("/registrations"):
         assert len(statuses) == (2 if expected == 201 else 1)
@@ -116,7 +119,8 @@ def test_permission_table(
 
 
 def test_a_bad_body_is_422_whatever_the_event_and_tells_nothing_about_it(
-        client, actors, bearer, event, stored):
+    client, actors, bearer, event, stored
+):
     """The body is checked before the event is read (with its lock): someone else's event
     and a missing one answer alike, so nothing is learned about either."""
     headers = bearer(actors["other_organizer"])
@@ -190,9 +194,9 @@ def test_register_answers_the_registration(client, app, auth, owner, event, make
 def test_names_are_kept_exactly(client, auth, event, name):
     body = post(client, auth, event.id, body_for(name=name))
     assert body["name"] == name
-    assert client.get(f"/api/v1/registrations/{body['id']}", headers=auth).get_json()[
-        "name"
-    ] == name
+    assert (
+        client.get(f"/api/v1/registrations/{body['id']}", headers=auth).get_json()["name"] == name
+    )
 
 
 def test_full_event_waitlists_in_order(client, auth, make_event, owner):
@@ -205,9 +209,7 @@ def test_full_event_waitlists_in_order(client, auth, make_event, owner):
     assert (third["status"], third["waitlist_position"]) == ("waitlisted", 2)
 
 
-def test_speakers_and_committee_skip_the_window_and_take_no_seat(
-    client, auth, make_event, owner
-):
+def test_speakers_and_committee_skip_the_window_and_take_no_seat(client, auth, make_event, owner):
     closed = make_event(
         owner=owner,
         capacity=1,
@@ -246,8 +248,12 @@ def conflict_event(make_event, owner, make_unit, kind):
             "duplicate_registration",
         ),
         ("event_full", {"email": "a@example.com"}, {"email": "b@example.com"}, "event_full"),
-        ("unit_quota_full", {"unit": True}, {"unit": True, "email": "c@example.com"},
-         "unit_quota_full"),
+        (
+            "unit_quota_full",
+            {"unit": True},
+            {"unit": True, "email": "c@example.com"},
+            "unit_quota_full",
+        ),
         ("registration_closed", None, {}, "registration_closed"),
         ("registration_not_open", None, {}, "registration_not_open"),
         ("draft", None, {}, "registration_closed"),
@@ -326,8 +332,12 @@ def test_missing_fields_are_named(client, auth, event):
 
 
 @pytest.mark.parametrize(
-    ("data", "content_type"), [("name=Sukarno", "application/x-www-form-urlencoded"),
-                               ("[1, 2]", "application/json"), ("{", "application/json")]
+    ("data", "content_type"),
+    [
+        ("name=Sukarno", "application/x-www-form-urlencoded"),
+        ("[1, 2]", "application/json"),
+        ("{", "application/json"),
+    ],
 )
 def test_body_must_be_a_json_object(client, auth, event, stored, data, content_type):
     response = client.post(
@@ -406,8 +416,11 @@ def test_cancel_promotes_the_first_in_line(
         "promoted": [next_in_line.id],
     }
     statuses = {r.id: str(r.status) for r in stored(event.id)}
-    assert statuses == {seated.id: "cancelled", next_in_line.id: "confirmed",
-                        after.id: "waitlisted"}
+    assert statuses == {
+        seated.id: "cancelled",
+        next_in_line.id: "confirmed",
+        after.id: "waitlisted",
+    }
     again = client.post(f"/api/v1/registrations/{seated.id}/cancel", json={}, headers=auth)
     assert again.get_json() == {"id": seated.id, "status": "cancelled", "promoted": []}
     detail = client.get(f"/api/v1/registrations/{after.id}", headers=auth).get_json()
@@ -484,8 +497,11 @@ def _round_trips(trace: str) -> tuple[list[list[str]], list[str]]:
         elif sender == "F" and message == "Bind":
             trip.append(names[re.match(r' "[^"]*" "([^"]*)"', rest).group(1)])
         elif sender == "F" and message == "Query":
-            trip.append(" ".join(re.match(r' "(.*)"', rest, re.DOTALL).group(1)
-                                 .replace('"', "").split()[:3]))
+            trip.append(
+                " ".join(
+                    re.match(r' "(.*)"', rest, re.DOTALL).group(1).replace('"', "").split()[:3]
+                )
+            )
         elif sender == "B" and message == "ReadyForQuery":
             trips.append(trip)
             trip = []
@@ -500,7 +516,8 @@ class TestStatementsOfARegistration:
 
     @pytest.mark.parametrize("status", ["confirmed", "waitlisted"])
     def test_the_rows_are_written_together_and_name_the_new_registration(
-            self, app, client, auth, make_event, owner, status):
+        self, app, client, auth, make_event, owner, status
+    ):
         """The hot path's statements, in order: the token, the locked event with the
         counts (and the waiting list's length and last place, for a place in line), then
         the new registration, its audit row and its mail. On PostgreSQL a round trip to
@@ -528,7 +545,8 @@ class TestStatementsOfARegistration:
                 def traced(dbapi_connection, _record, _proxy):
                     dbapi_connection.pgconn.trace(trace.fileno())
                     dbapi_connection.pgconn.set_trace_flags(
-                        psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE)
+                        psycopg.pq.Trace.SUPPRESS_TIMESTAMPS | psycopg.pq.Trace.REGRESS_MODE
+                    )
 
                 def untraced(dbapi_connection, _record):
                     dbapi_connection.pgconn.untrace()
@@ -549,16 +567,19 @@ class TestStatementsOfARegistration:
                 ["WITH new_registration AS", "COMMIT"],
             ]
             assert trips == one + one
-            assert prepared == [statement for trip in one for statement in trip
-                                if statement not in ("BEGIN", "COMMIT")]
+            assert prepared == [
+                statement
+                for trip in one
+                for statement in trip
+                if statement not in ("BEGIN", "COMMIT")
+            ]
             assert again["status"] == "waitlisted"
             with app.app_context():
-                db.session.execute(sa.delete(OutgoingMail).where(
-                    OutgoingMail.registration_id == again["id"]))
-                db.session.execute(sa.delete(AuditLog).where(
-                    AuditLog.object_id == again["id"]))
-                db.session.execute(sa.delete(Registration).where(
-                    Registration.id == again["id"]))
+                db.session.execute(
+                    sa.delete(OutgoingMail).where(OutgoingMail.registration_id == again["id"])
+                )
+                db.session.execute(sa.delete(AuditLog).where(AuditLog.object_id == again["id"]))
+                db.session.execute(sa.delete(Registration).where(Registration.id == again["id"]))
                 db.session.commit()
         else:
             statements = []
@@ -580,25 +601,42 @@ class TestStatementsOfARegistration:
                 sa.event.remove(engine, "checkout", traced)
                 sa.event.remove(engine, "checkin", untraced)
             assert statements == [
-                "BEGIN", "SELECT user.id, user.role,", "COMMIT", "BEGIN IMMEDIATE",
-                "SELECT event.id, event.owner_id,", "INSERT INTO registration",
-                "INSERT INTO audit_log", "INSERT INTO outgoing_mail", "COMMIT"]
+                "BEGIN",
+                "SELECT user.id, user.role,",
+                "COMMIT",
+                "BEGIN IMMEDIATE",
+                "SELECT event.id, event.owner_id,",
+                "INSERT INTO registration",
+                "INSERT INTO audit_log",
+                "INSERT INTO outgoing_mail",
+                "COMMIT",
+            ]
         assert (created["status"], created["waitlist_position"]) == (
-            status, 2 if status == "waitlisted" else None)
+            status,
+            2 if status == "waitlisted" else None,
+        )
         with app.app_context():
-            entry = db.session.scalars(sa.select(AuditLog).where(
-                AuditLog.object_type == "registration")).one()
+            entry = db.session.scalars(
+                sa.select(AuditLog).where(AuditLog.object_type == "registration")
+            ).one()
             message = db.session.scalars(sa.select(OutgoingMail)).one()
             assert (entry.action, entry.object_id, entry.user_id, entry.details) == (
-                "registration.create", created["id"], owner.id, {"status": status})
+                "registration.create",
+                created["id"],
+                owner.id,
+                {"status": status},
+            )
             assert entry.at is not None
             assert (message.registration_id, message.kind, message.to, message.status) == (
-                created["id"], f"registration.{status}", "peserta1@muaraenimkab.go.id",
-                "pending")
-
+                created["id"],
+                f"registration.{status}",
+                "peserta1@muaraenimkab.go.id",
+                "pending",
+            )
 
     def test_statements_psycopg_deallocated_on_a_rollback_are_prepared_again(
-            self, app, client, auth, make_event, owner):
+        self, app, client, auth, make_event, owner
+    ):
         """On PostgreSQL psycopg deallocates all of a connection's prepared statements when
         it rolls a transaction back (after a page that only read, for one), the
         registration's own included: the next registration on that connection prepares
@@ -610,8 +648,9 @@ class TestStatementsOfARegistration:
         assert post(client, auth, event.id, body_for(1))["status"] == "confirmed"
 
         def ours() -> int:
-            return db.session.scalar(sa.text(
-                "SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'workshop%'"))
+            return db.session.scalar(
+                sa.text("SELECT count(*) FROM pg_prepared_statements WHERE name LIKE 'workshop%'")
+            )
 
         with app.app_context():
             if engine.dialect.name == "postgresql":
@@ -625,12 +664,18 @@ class TestStatementsOfARegistration:
         with app.app_context():
             if engine.dialect.name == "postgresql":
                 assert ours() == 4
-            assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-                Registration.event_id == event.id)) == 2
-
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count(Registration.id)).where(
+                        Registration.event_id == event.id
+                    )
+                )
+                == 2
+            )
 
     def test_a_connection_lost_mid_request_fails_that_request_only(
-            self, app, client, auth, make_event, owner, caplog):
+        self, app, client, auth, make_event, owner, caplog
+    ):
         """The database connection is gone when a registration starts (PostgreSQL: the
         server ended its backend; SQLite: the connection was closed): that request is
         answered 500 in JSON and stores nothing; the pool replaces the connection and
@@ -646,20 +691,26 @@ class TestStatementsOfARegistration:
             driver.close()  # behind the pool's back
         else:
             pid = driver.info.backend_pid
-            with psycopg.connect(engine.url.set(drivername="postgresql").render_as_string(
-                    hide_password=False), autocommit=True) as other:
+            with psycopg.connect(
+                engine.url.set(drivername="postgresql").render_as_string(hide_password=False),
+                autocommit=True,
+            ) as other:
                 other.execute("SELECT pg_terminate_backend(%s)", (pid,))
                 for _ in range(100):  # the backend is gone once pg_stat_activity says so
-                    if not other.execute("SELECT 1 FROM pg_stat_activity WHERE pid = %s",
-                                         (pid,)).fetchone():
+                    if not other.execute(
+                        "SELECT 1 FROM pg_stat_activity WHERE pid = %s", (pid,)
+                    ).fetchone():
                         break
                     time.sleep(0.05)
         failed = post(client, auth, event.id, body_for(2), status=500)
         assert failed["error"] == "server_error"
         assert post(client, auth, event.id, body_for(3))["status"] == "confirmed"
         with app.app_context():
-            emails = db.session.scalars(sa.select(Registration.email).where(
-                Registration.event_id == event.id).order_by(Registration.id)).all()
+            emails = db.session.scalars(
+                sa.select(Registration.email)
+                .where(Registration.event_id == event.id)
+                .order_by(Registration.id)
+            ).all()
         assert emails == ["peserta1@muaraenimkab.go.id", "peserta3@muaraenimkab.go.id"]
 
 
@@ -675,7 +726,8 @@ class TestOneConnectionPerRequest:
         return {"DATABASE_PING_AFTER_IDLE": None}  # inline mail delivery, as the suite
 
     def test_a_registration_takes_one_connection_and_no_session(
-            self, app, client, auth, make_event, owner, connection_use):
+        self, app, client, auth, make_event, owner, connection_use
+    ):
         """The token and the placement: no ORM Session's transaction around them (it cost
         a registration about as much CPU as the statements). The mail is left queued
         here: delivering it in the request (the suite's setting) uses the ORM."""
@@ -687,7 +739,8 @@ class TestOneConnectionPerRequest:
         assert connection_use == {"checkouts": 2, "sessions": 0}
 
     def test_a_registration_that_promotes_and_mails_takes_one_connection(
-            self, app, client, auth, make_event, owner, connection_use):
+        self, app, client, auth, make_event, owner, connection_use
+    ):
         event = make_event(owner=owner, capacity=1)
         assert post(client, auth, event.id, body_for(1))["status"] == "confirmed"
         assert post(client, auth, event.id, body_for(2))["status"] == "waitlisted"
@@ -700,19 +753,29 @@ class TestOneConnectionPerRequest:
         assert (third["status"], third["waitlist_position"]) == ("waitlisted", 1)
         assert connection_use["checkouts"] == 1
         with app.app_context():
-            rows = db.session.execute(sa.select(Registration.email, Registration.status).where(
-                Registration.event_id == event.id).order_by(Registration.id)).all()
-            mails = db.session.execute(sa.select(OutgoingMail.to, OutgoingMail.kind,
-                                                 OutgoingMail.status)
-                                       .order_by(OutgoingMail.id)).all()[-2:]
+            rows = db.session.execute(
+                sa.select(Registration.email, Registration.status)
+                .where(Registration.event_id == event.id)
+                .order_by(Registration.id)
+            ).all()
+            mails = db.session.execute(
+                sa.select(OutgoingMail.to, OutgoingMail.kind, OutgoingMail.status).order_by(
+                    OutgoingMail.id
+                )
+            ).all()[-2:]
         assert [(email[:8], str(status)) for email, status in rows] == [
-            ("peserta1", "confirmed"), ("peserta2", "confirmed"), ("peserta3", "waitlisted")]
+            ("peserta1", "confirmed"),
+            ("peserta2", "confirmed"),
+            ("peserta3", "waitlisted"),
+        ]
         assert sorted(mails) == [
             ("peserta2@muaraenimkab.go.id", "registration.promoted", "sent"),
-            ("peserta3@muaraenimkab.go.id", "registration.waitlisted", "sent")]
+            ("peserta3@muaraenimkab.go.id", "registration.waitlisted", "sent"),
+        ]
 
     def test_a_refused_registration_leaves_nothing_and_its_connection_free(
-            self, app, client, auth, make_event, owner, connection_use):
+        self, app, client, auth, make_event, owner, connection_use
+    ):
         """A duplicate (refused after the lock, with the ORM mailing the manage link again)
         rolls back and gives its connection back: the next request finds it free."""
         event = make_event(owner=owner)
@@ -720,15 +783,29 @@ class TestOneConnectionPerRequest:
         connection_use["checkouts"] = 0
         refused = post(client, auth, event.id, body_for(1, name="Lagi"), status=409)
         assert (refused["error"], refused["existing_id"]) == (
-            "duplicate_registration", created["id"])
+            "duplicate_registration",
+            created["id"],
+        )
         assert connection_use["checkouts"] == 1
         with app.app_context():
             pool = db.engine.pool
             assert pool.checkedout() == 0
-            assert db.session.scalar(sa.select(sa.func.count(Registration.id)).where(
-                Registration.event_id == event.id)) == 1
-            assert db.session.scalar(sa.select(sa.func.count(OutgoingMail.id)).where(
-                OutgoingMail.kind == "registration.manage_link")) == 1
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count(Registration.id)).where(
+                        Registration.event_id == event.id
+                    )
+                )
+                == 1
+            )
+            assert (
+                db.session.scalar(
+                    sa.select(sa.func.count(OutgoingMail.id)).where(
+                        OutgoingMail.kind == "registration.manage_link"
+                    )
+                )
+                == 1
+            )
 
 
 # --- rate limit --------------------------------------------------------------------------
@@ -752,7 +829,8 @@ class TestPlanOfThePlacement:
     the seats taken: for every registration, slower as the table grew."""
 
     def test_the_counts_read_the_placement_index_after_a_large_earlier_event(
-            self, app, make_event, owner):
+        self, app, make_event, owner
+    ):
         from workshop.services import registration
 
         earlier = make_event(owner=owner)
@@ -760,25 +838,41 @@ class TestPlanOfThePlacement:
         at = FIXED_NOW
 
         def rows(event_id: int, count: int, status: str) -> list[dict]:
-            return [{
-                "event_id": event_id, "name": "Peserta", "employment_status": "non_asn",
-                "email": f"peserta-{event_id}-{status}-{n}@example.com", "position": "Staf",
-                "institution": "Dinas", "role": "participant", "status": status,
-                "manage_token": secrets.token_urlsafe(24),
-                "check_in_code": secrets.token_urlsafe(24), "created_at": at,
-                "updated_at": at, "confirmed_at": at if status == "confirmed" else None,
-                "waitlisted_at": at if status == "waitlisted" else None,
-            } for n in range(count)]
+            return [
+                {
+                    "event_id": event_id,
+                    "name": "Peserta",
+                    "employment_status": "non_asn",
+                    "email": f"peserta-{event_id}-{status}-{n}@example.com",
+                    "position": "Staf",
+                    "institution": "Dinas",
+                    "role": "participant",
+                    "status": status,
+                    "manage_token": secrets.token_urlsafe(24),
+                    "check_in_code": secrets.token_urlsafe(24),
+                    "created_at": at,
+                    "updated_at": at,
+                    "confirmed_at": at if status == "confirmed" else None,
+                    "waitlisted_at": at if status == "waitlisted" else None,
+                }
+                for n in range(count)
+            ]
 
         with app.app_context():
-            db.session.execute(sa.insert(Registration.__table__),
-                               rows(earlier.id, 3000, "confirmed")
-                               + rows(event.id, 50, "confirmed")
-                               + rows(event.id, 5, "waitlisted"))
+            db.session.execute(
+                sa.insert(Registration.__table__),
+                rows(earlier.id, 3000, "confirmed")
+                + rows(event.id, 50, "confirmed")
+                + rows(event.id, 5, "waitlisted"),
+            )
             db.session.commit()
             conn = db.session.connection()
-            params = {"event_id": event.id, "email": "baru@example.com", "nip": None,
-                      "unit_id": None}
+            params = {
+                "event_id": event.id,
+                "email": "baru@example.com",
+                "nip": None,
+                "unit_id": None,
+            }
             driver = conn.connection.driver_connection
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE registration")  # the statistics as stated
@@ -787,11 +881,14 @@ class TestPlanOfThePlacement:
                 with driver.cursor() as cursor:
                     # The app's connections plan prepared statements once, generically.
                     assert cursor.execute("SHOW plan_cache_mode").fetchone() == (
-                        "force_generic_plan",)
+                        "force_generic_plan",
+                    )
                     cursor.execute(b"PREPARE placement AS " + statement.query)
-                    cursor.execute(psycopg.sql.SQL(
-                        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
-                    ).format(psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values))))
+                    cursor.execute(
+                        psycopg.sql.SQL(
+                            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
+                        ).format(psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values)))
+                    )
                     plan = "\n".join(row[0] for row in cursor.fetchall())
                     cursor.execute("DEALLOCATE placement")
                 assert "Seq Scan on registration" not in plan, plan
@@ -799,11 +896,16 @@ class TestPlanOfThePlacement:
                 assert plan.count("using ix_registration_placement on registration") == 3, plan
             else:
                 statement = registration._EVENT_AND_PLACEMENT.compiled(conn.dialect)
-                steps = [row[3] for row in driver.execute(
-                    "EXPLAIN QUERY PLAN " + statement.query, statement.parameters(params))]
+                steps = [
+                    row[3]
+                    for row in driver.execute(
+                        "EXPLAIN QUERY PLAN " + statement.query, statement.parameters(params)
+                    )
+                ]
                 reads = [step for step in steps if " registration " in f" {step} "]
-                assert reads and all(step.startswith("SEARCH registration USING")
-                                     for step in reads), steps
+                assert reads and all(
+                    step.startswith("SEARCH registration USING") for step in reads
+                ), steps
                 assert sum("INDEX ix_registration_placement" in step for step in reads) == 3
                 assert not any("TEMP B-TREE" in step for step in steps), steps
             db.session.rollback()
@@ -849,9 +951,11 @@ class TestRateLimits:
         other_event = make_event(owner=actors["other_organizer"])
         auth = bearer(owner)
         url = f"/api/v1/events/{event.id}/registrations"
-        answers = [client.get(url, headers=auth),
-                   client.get("/api/v1/registrations/999999", headers=auth),  # 404 spends too
-                   client.get(url, headers=auth)]
+        answers = [
+            client.get(url, headers=auth),
+            client.get("/api/v1/registrations/999999", headers=auth),  # 404 spends too
+            client.get(url, headers=auth),
+        ]
         assert [a.status_code for a in answers] == [200, 404, 200]
         assert [a.headers["X-RateLimit-Remaining"] for a in answers] == ["2", "1", "0"]
         assert {a.headers["X-RateLimit-Limit"] for a in answers} == {"3"}
@@ -859,8 +963,10 @@ class TestRateLimits:
         assert refused.status_code == 429
         assert refused.get_json()["error"] == "rate_limited"
         assert 0 < int(refused.headers["Retry-After"]) <= 60
-        assert (refused.headers["X-RateLimit-Limit"], refused.headers["X-RateLimit-Remaining"]
-                ) == ("3", "0")
+        assert (refused.headers["X-RateLimit-Limit"], refused.headers["X-RateLimit-Remaining"]) == (
+            "3",
+            "0",
+        )
         assert 0 < int(refused.headers["X-RateLimit-Reset"]) - time.time() <= 60
         assert len(stored(event.id)) == 0  # the refused call was not run
         other = client.get(
@@ -876,9 +982,15 @@ def test_openapi_describes_what_the_registration_endpoints_answer(client, auth, 
     assert set(schemas["Registration"]["properties"]) == set(created)
     assert set(schemas["Registration"]["required"]) == set(created)
     assert set(schemas["RegistrationInput"]["properties"]) == set(body_for(1)) | {
-        "phone", "nip", "position", "unit_id", "role"}
-    cancelled = client.post(f"/api/v1/registrations/{created['id']}/cancel",
-                            headers=auth).get_json()
+        "phone",
+        "nip",
+        "position",
+        "unit_id",
+        "role",
+    }
+    cancelled = client.post(
+        f"/api/v1/registrations/{created['id']}/cancel", headers=auth
+    ).get_json()
     assert set(schemas["CancelResult"]["properties"]) == set(cancelled)
     post(client, auth, event.id, body_for(2))
     duplicate = post(client, auth, event.id, body_for(2), status=409)

@@ -62,8 +62,7 @@ def playwright_driver():
     try:
         from playwright.sync_api import sync_playwright
     except ImportError:
-        pytest.skip("the playwright package is not installed (pip install -r "
-                    "requirements-dev.txt)")
+        pytest.skip("the playwright package is not installed (pip install -r requirements-dev.txt)")
     driver = sync_playwright().start()
     yield driver
     driver.stop()
@@ -76,7 +75,8 @@ def launch_browser(playwright_driver):
 
     def launch(extra_args=()):
         browser = playwright_driver.chromium.launch(
-            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args])
+            executable_path=CHROMIUM, headless=True, args=[*CHROMIUM_ARGS, *extra_args]
+        )
         browsers.append(browser)
         return browser
 

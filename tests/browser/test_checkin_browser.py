@@ -27,18 +27,24 @@ def door(app, make_event, make_user, make_unit, person, register):
     unit = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
     event = make_event(owner=owner, starts_at=DAY1, ends_at=DAY1 + timedelta(hours=8))
     with app.app_context():
-        checkin.assign_staff(db.session.get(Event, event.id), db.session.get(User, staff.id),
-                             db.session.get(User, owner.id))
+        checkin.assign_staff(
+            db.session.get(Event, event.id),
+            db.session.get(User, staff.id),
+            db.session.get(User, owner.id),
+        )
         db.session.commit()
-    reg = register(event, person(name="Sri Wahyuni, S.E.", unit=unit),
-                   send_mail=False).registration
+    reg = register(event, person(name="Sri Wahyuni, S.E.", unit=unit), send_mail=False).registration
     return event, staff, reg
 
 
 def stored_checkins(app) -> list[tuple[int, str, int]]:
     with app.app_context():
-        return [tuple(row) for row in db.session.execute(
-            sa.select(Checkin.registration_id, Checkin.method, Checkin.scanned_by_id))]
+        return [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(Checkin.registration_id, Checkin.method, Checkin.scanned_by_id)
+            )
+        ]
 
 
 def open_door(page, live_server, staff, event):
@@ -59,13 +65,16 @@ def test_camera_scan_of_a_ticket_qr(app, live_server, launch_browser, door, tmp_
 
     event, staff, reg = door
     video = write_y4m(qr.png(reg.check_in_code), tmp_path / "ticket.y4m")
-    browser = launch_browser([
-        "--use-fake-ui-for-media-stream",
-        "--use-fake-device-for-media-stream",
-        f"--use-file-for-fake-video-capture={video}",
-    ])
-    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
-                                  has_touch=True)
+    browser = launch_browser(
+        [
+            "--use-fake-ui-for-media-stream",
+            "--use-fake-device-for-media-stream",
+            f"--use-file-for-fake-video-capture={video}",
+        ]
+    )
+    context = browser.new_context(
+        viewport={"width": 390, "height": 844}, is_mobile=True, has_touch=True
+    )
     page = context.new_page()
     errors = []
     page.on("pageerror", lambda exc: errors.append(str(exc)))
@@ -88,8 +97,9 @@ def test_camera_scan_of_a_ticket_qr(app, live_server, launch_browser, door, tmp_
     context.close()
 
 
-def test_handheld_scanner_types_the_code_and_enter(app, live_server, browser_page, door,
-                                                   person, register):
+def test_handheld_scanner_types_the_code_and_enter(
+    app, live_server, browser_page, door, person, register
+):
     from playwright.sync_api import expect
 
     event, staff, reg = door

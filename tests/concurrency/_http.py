@@ -17,8 +17,9 @@ class Answer:
     index: int  # which request of the batch this answers
 
 
-def call(conn: http.client.HTTPConnection, method: str, path: str, body=None, token=None,
-         index: int = 0) -> Answer:
+def call(
+    conn: http.client.HTTPConnection, method: str, path: str, body=None, token=None, index: int = 0
+) -> Answer:
     headers = {"Accept": "application/json"}
     if token:
         headers["Authorization"] = f"Bearer {token}"
@@ -36,8 +37,12 @@ def call(conn: http.client.HTTPConnection, method: str, path: str, body=None, to
     return Answer(response.status, parsed, response.getheader("X-Worker-Pid"), index)
 
 
-def fire(port: int, requests: list[tuple[str, str, dict | None, str | None]], threads: int,
-         barrier_timeout: float = 30) -> list[Answer]:
+def fire(
+    port: int,
+    requests: list[tuple[str, str, dict | None, str | None]],
+    threads: int,
+    barrier_timeout: float = 30,
+) -> list[Answer]:
     """Send ``requests`` (method, path, body, token) from ``threads`` threads that start
     together; each thread takes the next request from a shared list (so the order they
     reach the server is the server's business). Answers are returned in completion order."""
@@ -74,15 +79,19 @@ def fire(port: int, requests: list[tuple[str, str, dict | None, str | None]], th
     return answers
 
 
-def fire_from_process(port: int, requests: list, threads: int, process_barrier,
-                      results) -> None:
+def fire_from_process(port: int, requests: list, threads: int, process_barrier, results) -> None:
     """Child process: ``fire`` once every process reached ``process_barrier``; put the
     answers (plain dicts) on the ``results`` queue, or the error's text."""
     try:
         process_barrier.wait(timeout=60)
         answers = [
-            {"status": a.status, "body": a.body, "pid": a.pid, "index": a.index,
-             "client_pid": os.getpid()}
+            {
+                "status": a.status,
+                "body": a.body,
+                "pid": a.pid,
+                "index": a.index,
+                "client_pid": os.getpid(),
+            }
             for a in fire(port, requests, threads)
         ]
     except BaseException as exc:
@@ -91,8 +100,9 @@ def fire_from_process(port: int, requests: list, threads: int, process_barrier,
     results.put(answers)
 
 
-def wait_until_ready(port: int, alive: Callable[[], bool], deadline_seconds: float,
-                     pause: Callable[[], None]) -> None:
+def wait_until_ready(
+    port: int, alive: Callable[[], bool], deadline_seconds: float, pause: Callable[[], None]
+) -> None:
     """Poll the server until it answers, at most ``deadline_seconds``; ``alive`` says whether
     the server process still runs and ``pause`` waits a moment between attempts."""
     import time

@@ -63,12 +63,19 @@ def live_server(database_url, tmp_path_factory):
         "WORKSHOP_LIVE_MAIL_ATTACHMENTS": "0",
     }
     command = [
-        sys.executable, "-m", "gunicorn",
-        "--workers", str(WORKERS),
-        "--worker-class", "sync",
-        "--bind", f"127.0.0.1:{port}",
-        "--timeout", "120",
-        "--graceful-timeout", "5",
+        sys.executable,
+        "-m",
+        "gunicorn",
+        "--workers",
+        str(WORKERS),
+        "--worker-class",
+        "sync",
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--timeout",
+        "120",
+        "--graceful-timeout",
+        "5",
         # Import the app once and fork the workers: four parallel imports of the whole
         # app take many seconds on a small, busy machine. Nothing is connected before the
         # fork (the factory opens no connection), so each worker gets its own pool.
@@ -76,8 +83,7 @@ def live_server(database_url, tmp_path_factory):
         "tests.concurrency.wsgi_app:app",
     ]
     with log.open("wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
 
     def pause():  # waits on the process, so a crash ends the wait at once
         with contextlib.suppress(subprocess.TimeoutExpired):
@@ -122,8 +128,10 @@ def server_done_with_mail(app):
     with app.app_context():
         while True:
             pending = db.session.scalar(
-                sa.select(sa.func.count(OutgoingMail.id))
-                .where(OutgoingMail.status == MailStatus.PENDING))
+                sa.select(sa.func.count(OutgoingMail.id)).where(
+                    OutgoingMail.status == MailStatus.PENDING
+                )
+            )
             db.session.rollback()
             if not pending:
                 return

@@ -23,11 +23,19 @@ def scan_everywhere(port: int, body: dict, tokens: list[str]) -> list[dict]:
     context = multiprocessing.get_context("spawn")
     barrier, results = context.Barrier(PROCESSES), context.Queue()
     processes = [
-        context.Process(target=fire_from_process, args=(
-            port,
-            [("POST", "/api/v1/checkins", body, tokens[(p + t) % len(tokens)])
-             for t in range(THREADS)],
-            THREADS, barrier, results))
+        context.Process(
+            target=fire_from_process,
+            args=(
+                port,
+                [
+                    ("POST", "/api/v1/checkins", body, tokens[(p + t) % len(tokens)])
+                    for t in range(THREADS)
+                ],
+                THREADS,
+                barrier,
+                results,
+            ),
+        )
         for p in range(PROCESSES)
     ]
     for process in processes:
@@ -45,13 +53,13 @@ def door(app, make_user, make_event, register, person, token_for):
     """Today's event (FIXED_NOW's day), two registrations, and tokens for its organizer and
     two assigned door staff."""
     organizer = make_user(Role.ORGANIZER)
-    event = make_event(owner=organizer, starts_at=wib(2030, 1, 15, 8),
-                       ends_at=wib(2030, 1, 15, 16))
+    event = make_event(owner=organizer, starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 15, 16))
     staff = [make_user(Role.STAFF) for _ in range(2)]
     with app.app_context():
         for user in staff:
-            checkin.assign_staff(db.session.merge(event), db.session.merge(user),
-                                 db.session.merge(organizer))
+            checkin.assign_staff(
+                db.session.merge(event), db.session.merge(user), db.session.merge(organizer)
+            )
         db.session.commit()
     regs = [register(event, person()).registration for _ in range(2)]
     tokens = [token_for(u) for u in (organizer, *staff)]
@@ -60,8 +68,9 @@ def door(app, make_user, make_event, register, person, token_for):
 
 def checkins(app, registration_id: int) -> list[Checkin]:
     with app.app_context():
-        rows = list(db.session.scalars(
-            sa.select(Checkin).where(Checkin.registration_id == registration_id)))
+        rows = list(
+            db.session.scalars(sa.select(Checkin).where(Checkin.registration_id == registration_id))
+        )
         db.session.expunge_all()
     return rows
 
@@ -69,8 +78,9 @@ def checkins(app, registration_id: int) -> list[Checkin]:
 def test_fifty_parallel_scans_check_in_once(app, live_server, door):
     event, (reg, _), tokens = door
 
-    answers = scan_everywhere(live_server.port,
-                              {"code": reg.check_in_code, "event_id": event.id}, tokens)
+    answers = scan_everywhere(
+        live_server.port, {"code": reg.check_in_code, "event_id": event.id}, tokens
+    )
 
     assert Counter(a["status"] for a in answers) == {200: 50}, live_server.log_tail()
     results = Counter(a["body"]["result"] for a in answers)
@@ -86,8 +96,11 @@ def test_fifty_retries_with_one_nonce_count_once(app, live_server, door):
     """A device that retries the same scan (same nonce) 50 times at once: every answer is
     the one check-in."""
     event, (_, reg), tokens = door
-    body = {"code": reg.check_in_code, "event_id": event.id,
-            "nonce": "2b7e1516-28ae-4d2a-abf7-15880928cf4f"}
+    body = {
+        "code": reg.check_in_code,
+        "event_id": event.id,
+        "nonce": "2b7e1516-28ae-4d2a-abf7-15880928cf4f",
+    }
 
     answers = scan_everywhere(live_server.port, body, tokens[:1])
 

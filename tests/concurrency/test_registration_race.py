@@ -22,16 +22,24 @@ CAPACITY, QUOTA, UNITS, PEOPLE, THREADS = 100, 10, 15, 300, 16
 
 def load(app, event_id: int) -> list[Registration]:
     with app.app_context():
-        rows = list(db.session.scalars(
-            sa.select(Registration).where(Registration.event_id == event_id)
-            .order_by(Registration.id)))
+        rows = list(
+            db.session.scalars(
+                sa.select(Registration)
+                .where(Registration.event_id == event_id)
+                .order_by(Registration.id)
+            )
+        )
         db.session.expunge_all()
     return rows
 
 
 def body(n: int, unit_id: int | None) -> dict:
-    data = {"name": f"Peserta Paralel {n}", "email": f"paralel{n}@muaraenimkab.go.id",
-            "employment_status": "non_asn", "phone": "0812-3456-7890"}
+    data = {
+        "name": f"Peserta Paralel {n}",
+        "email": f"paralel{n}@muaraenimkab.go.id",
+        "employment_status": "non_asn",
+        "phone": "0812-3456-7890",
+    }
     return data | ({"unit_id": unit_id} if unit_id else {"institution": "Pemkab Purworejo"})
 
 
@@ -54,16 +62,21 @@ def assert_within_limits(rows: list[Registration]) -> None:
     assert max(per_unit.values()) <= QUOTA
 
 
-def test_parallel_registrations_never_overbook(app, live_server, make_user, make_unit,
-                                               make_event, token_for):
+def test_parallel_registrations_never_overbook(
+    app, live_server, make_user, make_unit, make_event, token_for
+):
     organizer = make_user(Role.ORGANIZER)
     units = [make_unit() for _ in range(UNITS)]
     event = make_event(owner=organizer, capacity=CAPACITY, unit_quota=QUOTA)
     token = token_for(organizer)
     # Every 16th person is an outside guest; the others cycle through the units.
     requests = [
-        ("POST", f"/api/v1/events/{event.id}/registrations",
-         body(n, None if n % 16 == 15 else units[n % 16 % UNITS].id), token)
+        (
+            "POST",
+            f"/api/v1/events/{event.id}/registrations",
+            body(n, None if n % 16 == 15 else units[n % 16 % UNITS].id),
+            token,
+        )
         for n in range(PEOPLE)
     ]
 
@@ -75,25 +88,32 @@ def test_parallel_registrations_never_overbook(app, live_server, make_user, make
     rows = load(app, event.id)
     assert len(rows) == PEOPLE
     assert_within_limits(rows)
-    assert Counter(str(r.status) for r in rows) == {"confirmed": CAPACITY,
-                                                    "waitlisted": PEOPLE - CAPACITY}
+    assert Counter(str(r.status) for r in rows) == {
+        "confirmed": CAPACITY,
+        "waitlisted": PEOPLE - CAPACITY,
+    }
     # The server's order is the id order: it is serial, and each answer told the truth.
     assert [str(r.status) for r in rows] == replay(rows)
     created = [r.created_at for r in rows]
     assert created == sorted(created)
     by_id = {a.body["id"]: a.body for a in answers}
     assert {r.id: str(r.status) for r in rows} == {i: b["status"] for i, b in by_id.items()}
-    waiting = sorted((r for r in rows if r.status == RegistrationStatus.WAITLISTED),
-                     key=lambda r: (r.waitlisted_at, r.id))
+    waiting = sorted(
+        (r for r in rows if r.status == RegistrationStatus.WAITLISTED),
+        key=lambda r: (r.waitlisted_at, r.id),
+    )
     assert [r.id for r in waiting] == sorted(r.id for r in waiting)
     assert [by_id[r.id]["waitlist_position"] for r in waiting] == list(
-        range(1, PEOPLE - CAPACITY + 1))
+        range(1, PEOPLE - CAPACITY + 1)
+    )
 
     # Ten confirmed people cancel at the same moment: exactly ten move up.
     leaving = [r for r in rows if r.status == RegistrationStatus.CONFIRMED][::10][:10]
-    cancels = fire(live_server.port,
-                   [("POST", f"/api/v1/registrations/{r.id}/cancel", None, token)
-                    for r in leaving], len(leaving))
+    cancels = fire(
+        live_server.port,
+        [("POST", f"/api/v1/registrations/{r.id}/cancel", None, token) for r in leaving],
+        len(leaving),
+    )
 
     assert Counter(a.status for a in cancels) == {200: 10}, live_server.log_tail()
     promoted = [reg_id for a in cancels for reg_id in a.body["promoted"]]
@@ -101,9 +121,11 @@ def test_parallel_registrations_never_overbook(app, live_server, make_user, make
     after = load(app, event.id)
     assert_within_limits(after)
     status_of = {r.id: str(r.status) for r in after}
-    assert Counter(status_of.values()) == {"confirmed": CAPACITY,
-                                           "waitlisted": PEOPLE - CAPACITY - 10,
-                                           "cancelled": 10}
+    assert Counter(status_of.values()) == {
+        "confirmed": CAPACITY,
+        "waitlisted": PEOPLE - CAPACITY - 10,
+        "cancelled": 10,
+    }
     assert all(status_of[reg_id] == "confirmed" for reg_id in promoted)
     assert all(status_of[r.id] == "cancelled" for r in leaving)
 
@@ -118,9 +140,11 @@ def test_the_same_person_registering_twenty_times_at_once_is_one_registration(
     token = token_for(organizer)
     same = body(1, None)
 
-    answers = fire(live_server.port,
-                   [("POST", f"/api/v1/events/{event.id}/registrations", same, token)] * 20,
-                   THREADS)
+    answers = fire(
+        live_server.port,
+        [("POST", f"/api/v1/events/{event.id}/registrations", same, token)] * 20,
+        THREADS,
+    )
 
     assert Counter(a.status for a in answers) == {201: 1, 409: 19}, live_server.log_tail()
     [created] = [a.body for a in answers if a.status == 201]

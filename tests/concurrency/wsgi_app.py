@@ -30,8 +30,7 @@ def live_config() -> dict:
 def with_worker_pid(wsgi_app):
     def app(environ, start_response):
         def start(status, headers, exc_info=None):
-            return start_response(status, [*headers, ("X-Worker-Pid", str(os.getpid()))],
-                                  exc_info)
+            return start_response(status, [*headers, ("X-Worker-Pid", str(os.getpid()))], exc_info)
 
         return wsgi_app(environ, start)
 

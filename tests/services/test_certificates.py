@@ -26,12 +26,19 @@ DAY1 = wib(2030, 1, 15, 8)  # FIXED_NOW is 09.00 WIB on this day
 def two_days(app, make_event, make_user, make_unit):
     organizer = make_user(Role.ORGANIZER)
     unit = make_unit(short_name="Bappeda")
-    event = make_event(owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(days=1, hours=8),
-                       unit_id=unit.id)
+    event = make_event(
+        owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(days=1, hours=8), unit_id=unit.id
+    )
     with app.app_context():
-        db.session.add(CertificateSettings(event_id=event.id, enabled=True,
-                                           number_prefix="SERT", number_unit="BAPPEDA",
-                                           hours=8))
+        db.session.add(
+            CertificateSettings(
+                event_id=event.id,
+                enabled=True,
+                number_prefix="SERT",
+                number_unit="BAPPEDA",
+                hours=8,
+            )
+        )
         db.session.commit()
     return event, organizer
 
@@ -39,15 +46,17 @@ def two_days(app, make_event, make_user, make_unit):
 def scan_in(app, event, reg, who, now):
     with app.app_context():
         actor = db.session.get(User, who.id)
-        result = checkin.scan(checkin.open_door(actor, event.id, now), reg.check_in_code,
-                              actor=actor, now=now)
+        result = checkin.scan(
+            checkin.open_door(actor, event.id, now), reg.check_in_code, actor=actor, now=now
+        )
         assert result.result == "ok"
 
 
 def issue(app, event, who, now=FIXED_NOW, **kwargs):
     with app.app_context():
-        result = certificates.issue_certificates(event.id, actor=db.session.get(User, who.id),
-                                                 now=now, **kwargs)
+        result = certificates.issue_certificates(
+            event.id, actor=db.session.get(User, who.id), now=now, **kwargs
+        )
         return [(c.number, c.registration_id) for c in result.issued], result.not_eligible
 
 
@@ -85,13 +94,15 @@ def test_all_days_rule_multi_day_with_late_check_in(app, two_days, person, regis
     # Alice arrives late on day two: she gets the next number.
     scan_in(app, event, alice, organizer, day2 + timedelta(hours=3))
     assert issue(app, event, organizer, now=day2 + timedelta(hours=4))[0] == [
-        ("002/SERT/BAPPEDA/I/2030", alice.id)]
+        ("002/SERT/BAPPEDA/I/2030", alice.id)
+    ]
     # After the event, someone who missed day two is told which day.
     carol = register(event, person(name="Carol")).registration
     scan_in(app, event, carol, organizer, FIXED_NOW + timedelta(hours=1))
     with app.app_context():
-        status = certificates.status_for(db.session.get(type(carol), carol.id),
-                                         FIXED_NOW + timedelta(days=3))
+        status = certificates.status_for(
+            db.session.get(type(carol), carol.id), FIXED_NOW + timedelta(days=3)
+        )
         assert status.standing == Standing.NOT_ELIGIBLE
         assert status.missing_days == [date(2030, 1, 16)]
 
@@ -134,21 +145,31 @@ def test_numbers_follow_names_and_are_never_reused(app, two_days, person, regist
     assert [num.split("/")[0] for num, _ in issued] == ["001", "002", "003", "004"]
     # Revoke Budi's; re-issuing gives him 005, and 002 stays revoked.
     with app.app_context():
-        cert = db.session.scalar(sa.select(Certificate).where(
-            Certificate.registration_id == regs["Budi"].id))
+        cert = db.session.scalar(
+            sa.select(Certificate).where(Certificate.registration_id == regs["Budi"].id)
+        )
         with pytest.raises(ValidationError):
             certificates.revoke(cert, reason=" ", actor=organizer, now=FIXED_NOW)
-        certificates.revoke(cert, reason="Salah nama", actor=db.session.get(User, organizer.id),
-                            now=FIXED_NOW)
+        certificates.revoke(
+            cert, reason="Salah nama", actor=db.session.get(User, organizer.id), now=FIXED_NOW
+        )
         db.session.commit()
         with pytest.raises(DomainError):
             certificates.revoke(cert, reason="lagi", actor=organizer, now=FIXED_NOW)
     assert issue(app, event, organizer)[0] == [("005/SERT/BAPPEDA/I/2030", regs["Budi"].id)]
     with app.app_context():
-        rows = db.session.execute(sa.select(Certificate.number, Certificate.revoked_at.is_(None))
-                                  .order_by(Certificate.sequence)).all()
+        rows = db.session.execute(
+            sa.select(Certificate.number, Certificate.revoked_at.is_(None)).order_by(
+                Certificate.sequence
+            )
+        ).all()
         assert [(n.split("/")[0], v) for n, v in rows] == [
-            ("001", True), ("002", False), ("003", True), ("004", True), ("005", True)]
+            ("001", True),
+            ("002", False),
+            ("003", True),
+            ("004", True),
+            ("005", True),
+        ]
 
 
 def test_disabled_event_issues_nothing(app, make_event, make_user):
@@ -161,8 +182,9 @@ def test_disabled_event_issues_nothing(app, make_event, make_user):
 
 def test_waitlisted_and_cancelled_get_nothing(app, make_event, make_user, person, register):
     organizer = make_user(Role.ORGANIZER)
-    event = make_event(owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(hours=8),
-                       capacity=1)
+    event = make_event(
+        owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(hours=8), capacity=1
+    )
     with app.app_context():
         db.session.add(CertificateSettings(event_id=event.id, enabled=True))
         db.session.commit()

@@ -29,18 +29,23 @@ def setup(app, make_event, make_user, person, register):
     """A two-day event running today with a staff member, and helpers to scan."""
     organizer = make_user(Role.ORGANIZER)
     staff = make_user(Role.STAFF)
-    event = make_event(owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(days=1, hours=8),
-                       capacity=2)
+    event = make_event(
+        owner=organizer, starts_at=DAY1, ends_at=DAY1 + timedelta(days=1, hours=8), capacity=2
+    )
     with app.app_context():
-        checkin.assign_staff(db.session.get(Event, event.id), db.session.get(User, staff.id),
-                             db.session.get(User, organizer.id))
+        checkin.assign_staff(
+            db.session.get(Event, event.id),
+            db.session.get(User, staff.id),
+            db.session.get(User, organizer.id),
+        )
         db.session.commit()
 
     def scan(code, now=FIXED_NOW, who=staff, **kwargs):
         with app.app_context():
             actor = db.session.get(User, who.id)
-            result = checkin.scan(checkin.open_door(actor, event.id, now), code,
-                                  actor=actor, now=now, **kwargs)
+            result = checkin.scan(
+                checkin.open_door(actor, event.id, now), code, actor=actor, now=now, **kwargs
+            )
             name = result.registration.name if result.registration else None
             other = result.other_event.title if result.other_event else None
             return result.result, name, other, result.checkin.id if result.checkin else None
@@ -74,23 +79,24 @@ def test_every_outcome(app, setup, make_event, person, register):
     result, _name, other_title, _ = scan(cancelled.check_in_code, who=organizer)
     assert (result, other_title) == (ScanResult.WRONG_EVENT, "Rapat Lain")
     assert scan("x" * 43)[0] == ScanResult.NOT_FOUND
-    assert scan(ok.check_in_code, now=FIXED_NOW + timedelta(days=5))[0] == \
-        ScanResult.NOT_EVENT_DAY
-    assert scan(ok.check_in_code, now=FIXED_NOW - timedelta(days=1))[0] == \
-        ScanResult.NOT_EVENT_DAY
+    assert scan(ok.check_in_code, now=FIXED_NOW + timedelta(days=5))[0] == ScanResult.NOT_EVENT_DAY
+    assert scan(ok.check_in_code, now=FIXED_NOW - timedelta(days=1))[0] == ScanResult.NOT_EVENT_DAY
     assert rows(app) == 1
 
 
-def test_wrong_event_hides_a_draft_the_scanner_may_not_see(app, setup, make_event, person,
-                                                           register):
+def test_wrong_event_hides_a_draft_the_scanner_may_not_see(
+    app, setup, make_event, person, register
+):
     _event, _organizer, _staff, scan = setup
     draft = make_event(status="draft", title="Rapat Rahasia")
     reg = register(draft, person()).registration
     assert scan(reg.check_in_code)[:3] == (ScanResult.WRONG_EVENT, None, None)
 
 
-@pytest.mark.parametrize("junk", ["", "   ", "x" * 5000, "abc\x00def\x07" * 3,
-                                  "https://example.com/some/other/qr?x=1", None])
+@pytest.mark.parametrize(
+    "junk",
+    ["", "   ", "x" * 5000, "abc\x00def\x07" * 3, "https://example.com/some/other/qr?x=1", None],
+)
 def test_junk_is_not_found_and_records_nothing(app, setup, junk):
     _event, _o, _s, scan = setup
     assert scan(junk)[0] == ScanResult.NOT_FOUND
@@ -108,8 +114,9 @@ def test_attendance_is_per_day(app, setup, person, register):
     reg = register(event, person()).registration
     assert scan(reg.check_in_code)[0] == ScanResult.OK
     assert scan(reg.check_in_code, now=FIXED_NOW + timedelta(days=1))[0] == ScanResult.OK
-    assert scan(reg.check_in_code, now=FIXED_NOW + timedelta(days=1, hours=2))[0] == \
-        ScanResult.ALREADY
+    assert (
+        scan(reg.check_in_code, now=FIXED_NOW + timedelta(days=1, hours=2))[0] == ScanResult.ALREADY
+    )
     assert rows(app) == 2
 
 
@@ -133,8 +140,9 @@ def test_a_nonce_reused_for_another_person_is_ignored(app, setup, person, regist
     assert rows(app) == 2
 
 
-def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, person,
-                                                                    register, monkeypatch):
+def test_cancelled_between_the_read_and_the_write_is_not_checked_in(
+    app, setup, person, register, monkeypatch
+):
     """The scan reads the registration before taking the write lock; the insert itself
     takes effect only while the registration is still confirmed."""
     event, _o, _s, scan = setup
@@ -143,8 +151,9 @@ def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, 
 
     def cancelled_meanwhile(work):
         # Another request cancels the registration after the scan read it.
-        db.session.execute(sa.update(Registration).where(Registration.id == reg.id)
-                           .values(status="cancelled"))
+        db.session.execute(
+            sa.update(Registration).where(Registration.id == reg.id).values(status="cancelled")
+        )
         return real(work)
 
     monkeypatch.setattr(checkin, "run_statements", cancelled_meanwhile)
@@ -153,7 +162,8 @@ def test_cancelled_between_the_read_and_the_write_is_not_checked_in(app, setup, 
 
 
 def test_a_checkin_undone_between_the_conflict_and_its_read_is_made_again(
-        app, setup, person, register, monkeypatch):
+    app, setup, person, register, monkeypatch
+):
     """The insert and the read of the row that refused it are separate statements: when
     an organizer undoes that row in between, the scan inserts again instead of calling
     the person unconfirmed."""
@@ -178,8 +188,11 @@ def test_undo_removes_the_row_and_keeps_it_in_the_audit_log(app, setup, person, 
     reg = register(event, person()).registration
     checkin_id = scan(reg.check_in_code)[3]
     with app.app_context():
-        removed = checkin.undo(checkin_id, event=db.session.get(Event, event.id),
-                               actor=db.session.get(User, organizer.id))
+        removed = checkin.undo(
+            checkin_id,
+            event=db.session.get(Event, event.id),
+            actor=db.session.get(User, organizer.id),
+        )
         db.session.commit()
         assert removed is not None
         entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "checkin.undo"))
@@ -215,8 +228,10 @@ def test_who_may_check_in(app, setup, make_user, make_event):
 def test_search_by_name_nip_and_unit(app, setup, make_unit, person, register):
     event, _o, _s, _scan = setup
     unit = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
-    register(event, person(name="Sri Wahyuni", unit=unit, employment_status="pns",
-                           nip="19680411 199303 1 009"))
+    register(
+        event,
+        person(name="Sri Wahyuni", unit=unit, employment_status="pns", nip="19680411 199303 1 009"),
+    )
     register(event, person(name="Budi"))
     with app.app_context():
         ev = db.session.get(Event, event.id)
@@ -233,8 +248,9 @@ def test_search_check_in_and_stats(app, setup, make_unit, person, register):
     with app.app_context():
         ev = db.session.get(Event, event.id)
         actor = db.session.get(User, staff.id)
-        result = checkin.check_in_registration(checkin.open_door(actor, ev.id, FIXED_NOW), a.id,
-                                               actor=actor, now=FIXED_NOW)
+        result = checkin.check_in_registration(
+            checkin.open_door(actor, ev.id, FIXED_NOW), a.id, actor=actor, now=FIXED_NOW
+        )
         assert result.result == ScanResult.OK
         assert result.checkin.method == CheckinMethod.SEARCH
         stats = checkin.day_stats(ev, checkin.event_day_for(ev, FIXED_NOW))

@@ -72,24 +72,51 @@ def test_naive_datetimes_are_read_as_wib(app):
         ({"capacity": -5}, "capacity", "Harus bilangan bulat lebih dari 0."),
         ({"capacity": 10**12}, "capacity", "Paling banyak 1.000.000."),
         ({"unit_quota": 0}, "unit_quota", "Harus bilangan bulat lebih dari 0."),
-        ({"capacity": 10, "unit_quota": 11}, "unit_quota",
-         "Kuota per unit tidak boleh melebihi kapasitas."),
-        ({"days": [date(2018, 3, 7)]}, "days",
-         "Hari kegiatan harus di antara tanggal mulai dan selesai."),
-        ({"days": [date(2018, 3, 8), date(2018, 3, 10)]}, "days",
-         "Hari kegiatan harus di antara tanggal mulai dan selesai."),
-        ({"registration_closes_at": wib(2018, 3, 9, 16, 1)}, "registration_closes_at",
-         "Pendaftaran harus ditutup paling lambat saat kegiatan selesai."),
-        ({"registration_opens_at": wib(2018, 3, 7, 16, 0)}, "registration_opens_at",
-         "Pendaftaran harus dibuka sebelum ditutup."),
-        ({"speakers": [SpeakerInput("", "GIZ")]}, "speakers",
-         "Setiap narasumber perlu nama (paling banyak 200 karakter)."),
-        ({"agenda": [AgendaInput(wib(2018, 3, 8, 8, 30), " ")]}, "agenda",
-         "Setiap acara perlu judul (paling banyak 300 karakter)."),
-        ({"agenda": [AgendaInput(wib(2018, 3, 8, 7, 59), "Registrasi")]}, "agenda",
-         "Waktu acara harus di antara waktu mulai dan selesai kegiatan."),
-        ({"agenda": [AgendaInput(wib(2018, 3, 10, 8, 0), "Penutupan")]}, "agenda",
-         "Waktu acara harus di antara waktu mulai dan selesai kegiatan."),
+        (
+            {"capacity": 10, "unit_quota": 11},
+            "unit_quota",
+            "Kuota per unit tidak boleh melebihi kapasitas.",
+        ),
+        (
+            {"days": [date(2018, 3, 7)]},
+            "days",
+            "Hari kegiatan harus di antara tanggal mulai dan selesai.",
+        ),
+        (
+            {"days": [date(2018, 3, 8), date(2018, 3, 10)]},
+            "days",
+            "Hari kegiatan harus di antara tanggal mulai dan selesai.",
+        ),
+        (
+            {"registration_closes_at": wib(2018, 3, 9, 16, 1)},
+            "registration_closes_at",
+            "Pendaftaran harus ditutup paling lambat saat kegiatan selesai.",
+        ),
+        (
+            {"registration_opens_at": wib(2018, 3, 7, 16, 0)},
+            "registration_opens_at",
+            "Pendaftaran harus dibuka sebelum ditutup.",
+        ),
+        (
+            {"speakers": [SpeakerInput("", "GIZ")]},
+            "speakers",
+            "Setiap narasumber perlu nama (paling banyak 200 karakter).",
+        ),
+        (
+            {"agenda": [AgendaInput(wib(2018, 3, 8, 8, 30), " ")]},
+            "agenda",
+            "Setiap acara perlu judul (paling banyak 300 karakter).",
+        ),
+        (
+            {"agenda": [AgendaInput(wib(2018, 3, 8, 7, 59), "Registrasi")]},
+            "agenda",
+            "Waktu acara harus di antara waktu mulai dan selesai kegiatan.",
+        ),
+        (
+            {"agenda": [AgendaInput(wib(2018, 3, 10, 8, 0), "Penutupan")]},
+            "agenda",
+            "Waktu acara harus di antara waktu mulai dan selesai kegiatan.",
+        ),
         ({"unit_id": 999_999}, "unit_id", "Unit kerja tidak dikenal."),
     ],
 )
@@ -110,8 +137,7 @@ def test_rule_violations_name_the_field(app, changes, field, message):
     ],
 )
 def test_dates_outside_sensible_years_are_refused(app, changes, field):
-    assert errors_of(app, valid_input(**changes)) == {
-        field: ["Tahun harus antara 1900 dan 2999."]}
+    assert errors_of(app, valid_input(**changes)) == {field: ["Tahun harus antara 1900 dan 2999."]}
 
 
 def test_several_violations_are_reported_together(app):
@@ -121,11 +147,15 @@ def test_several_violations_are_reported_together(app):
 
 def test_days_inside_the_range_and_agenda_on_the_edges_are_accepted(app):
     with app.app_context():
-        data = events.validate_event(valid_input(
-            days=[date(2018, 3, 9), date(2018, 3, 8), date(2018, 3, 9)],
-            agenda=[AgendaInput(wib(2018, 3, 8, 8, 0), "Registrasi"),
-                    AgendaInput(wib(2018, 3, 9, 16, 0), "Penutupan")],
-        ))
+        data = events.validate_event(
+            valid_input(
+                days=[date(2018, 3, 9), date(2018, 3, 8), date(2018, 3, 9)],
+                agenda=[
+                    AgendaInput(wib(2018, 3, 8, 8, 0), "Registrasi"),
+                    AgendaInput(wib(2018, 3, 9, 16, 0), "Penutupan"),
+                ],
+            )
+        )
     assert data.days == [date(2018, 3, 8), date(2018, 3, 9)]
 
 
@@ -141,8 +171,12 @@ def test_inactive_unit_is_refused(app, make_unit):
 def test_default_days_are_every_wib_calendar_day(app, make_user):
     owner = make_user(Role.ORGANIZER)
     # 06.00 WIB on the 8th is still the 7th in UTC; the days must follow WIB.
-    data = valid_input(starts_at=wib(2018, 3, 8, 6, 0), ends_at=wib(2018, 3, 10, 23, 30),
-                       registration_closes_at=None, agenda=[])
+    data = valid_input(
+        starts_at=wib(2018, 3, 8, 6, 0),
+        ends_at=wib(2018, 3, 10, 23, 30),
+        registration_closes_at=None,
+        agenda=[],
+    )
     with app.app_context():
         event = events.create_event(db.session.merge(owner), data)
         db.session.commit()
@@ -172,8 +206,9 @@ def test_editing_days_keeps_existing_day_rows(app, make_user):
         ids = {d.date: d.id for d in event.days}
         assert sorted(ids) == [date(2018, 3, 8), date(2018, 3, 9), date(2018, 3, 10)]
 
-        events.update_event(event, replace(three_days, days=[date(2018, 3, 9), date(2018, 3, 10)]),
-                            actor)
+        events.update_event(
+            event, replace(three_days, days=[date(2018, 3, 9), date(2018, 3, 10)]), actor
+        )
         db.session.commit()
         assert {d.date: d.id for d in event.days} == {
             date(2018, 3, 9): ids[date(2018, 3, 9)],
@@ -196,8 +231,9 @@ def test_refused_update_changes_nothing(app, make_event):
         stored = db.session.get(Event, event.id)
         actor = stored.owner
         with pytest.raises(ValidationError):
-            events.update_event(stored, replace(events.input_from_event(stored), title="",
-                                                capacity=0), actor)
+            events.update_event(
+                stored, replace(events.input_from_event(stored), title="", capacity=0), actor
+            )
         db.session.rollback()
         assert db.session.get(Event, event.id).title == "Judul lama"
 
@@ -248,10 +284,13 @@ def test_event_phase(app, make_event, status, offset_hours, phase):
 
 def test_agenda_by_day_groups_in_wib_and_in_time_order(app, make_event):
     event = make_event(
-        starts_at=wib(2030, 2, 7, 8, 0), ends_at=wib(2030, 2, 8, 16, 0),
-        agenda=[AgendaInput(wib(2030, 2, 8, 8, 30), "Hari kedua"),
-                AgendaInput(wib(2030, 2, 7, 13, 0), "Siang"),
-                AgendaInput(wib(2030, 2, 7, 8, 0), "Registrasi")],
+        starts_at=wib(2030, 2, 7, 8, 0),
+        ends_at=wib(2030, 2, 8, 16, 0),
+        agenda=[
+            AgendaInput(wib(2030, 2, 8, 8, 30), "Hari kedua"),
+            AgendaInput(wib(2030, 2, 7, 13, 0), "Siang"),
+            AgendaInput(wib(2030, 2, 7, 8, 0), "Registrasi"),
+        ],
     )
     grouped = events.agenda_by_day(event)
     assert [(day, [a.title for a in items]) for day, items in grouped] == [
@@ -266,8 +305,9 @@ def test_public_events_upcoming_soonest_first_then_past_newest_first(app, make_e
     soon = make_event(title="Segera", starts_at=now + timedelta(days=2))
     running = make_event(title="Berjalan", starts_at=now - timedelta(hours=1))
     old = make_event(title="Lama", starts_at=now - timedelta(days=60))
-    recent = make_event(title="Baru lewat", starts_at=now - timedelta(days=5),
-                        status=EventStatus.FINISHED)
+    recent = make_event(
+        title="Baru lewat", starts_at=now - timedelta(days=5), status=EventStatus.FINISHED
+    )
     make_event(title="Draf", status=EventStatus.DRAFT)
     make_event(title="Batal", status=EventStatus.CANCELLED)
     with app.app_context():
@@ -283,7 +323,9 @@ def test_managed_events_and_visibility(app, make_user, make_event):
     with app.app_context():
         assert [e.id for e in events.managed_events(db.session.merge(owner))] == [draft.id]
         assert {e.id for e in events.managed_events(db.session.merge(admin))} == {
-            draft.id, other_event.id}
+            draft.id,
+            other_event.id,
+        }
     assert events.can_view(owner, draft)
     assert events.can_view(admin, draft)
     assert not events.can_view(other, draft)

@@ -16,8 +16,13 @@ TODAY = date(2030, 1, 15)
 
 @pytest.mark.parametrize(
     "raw",
-    ["19680411 199303 1 009", "196804111993031009", "19680411.199303.1.009",
-     "19680411-199303-1-009", " 19680411 199303 1 009 "],
+    [
+        "19680411 199303 1 009",
+        "196804111993031009",
+        "19680411.199303.1.009",
+        "19680411-199303-1-009",
+        " 19680411 199303 1 009 ",
+    ],
 )
 def test_valid_nip_in_the_usual_spellings(raw):
     assert check_nip(raw, TODAY) == "196804111993031009"
@@ -71,14 +76,26 @@ def test_bad_phone_is_refused(raw):
         normalise_phone(raw)
 
 
-@pytest.mark.parametrize("address", [
-    "peserta.satu@muaraenimkab.go.id", "Abdul.Najib@MuaraEnimKab.go.id",
-    "a..b@muaraenimkab.go.id", ".a@muaraenimkab.go.id", "a.@muaraenimkab.go.id",
-    "a b@muaraenimkab.go.id", "a@b@muaraenimkab.go.id", "@muaraenimkab.go.id",
-    "x" * 64 + "@muaraenimkab.go.id", "x" * 65 + "@muaraenimkab.go.id",
-    "tanda+plus_dan%persen-strip@muaraenimkab.go.id", '"quoted"@muaraenimkab.go.id',
-    "ñame@muaraenimkab.go.id", "nama@muaraenimkab.go.id.", "nama@localhost",
-])
+@pytest.mark.parametrize(
+    "address",
+    [
+        "peserta.satu@muaraenimkab.go.id",
+        "Abdul.Najib@MuaraEnimKab.go.id",
+        "a..b@muaraenimkab.go.id",
+        ".a@muaraenimkab.go.id",
+        "a.@muaraenimkab.go.id",
+        "a b@muaraenimkab.go.id",
+        "a@b@muaraenimkab.go.id",
+        "@muaraenimkab.go.id",
+        "x" * 64 + "@muaraenimkab.go.id",
+        "x" * 65 + "@muaraenimkab.go.id",
+        "tanda+plus_dan%persen-strip@muaraenimkab.go.id",
+        '"quoted"@muaraenimkab.go.id',
+        "ñame@muaraenimkab.go.id",
+        "nama@muaraenimkab.go.id.",
+        "nama@localhost",
+    ],
+)
 def test_email_at_a_known_domain_is_judged_as_email_validator_judges_it(address):
     """Addresses at a domain already validated skip email_validator; the answer must be
     the same as when it is asked."""
@@ -105,14 +122,22 @@ def test_a_plain_address_at_a_known_domain_is_not_validated_again(monkeypatch):
 
     asked = []
     real = users.validate_email
-    monkeypatch.setattr(users, "validate_email",
-                        lambda address, **kw: asked.append(address) or real(address, **kw))
+    monkeypatch.setattr(
+        users, "validate_email", lambda address, **kw: asked.append(address) or real(address, **kw)
+    )
     monkeypatch.setattr(users, "_known_domains", set())
-    assert [users.normalise_email(a) for a in (
-        "pertama@bappeda.muaraenimkab.go.id", "Kedua.Orang@bappeda.muaraenimkab.go.id",
-        "ketiga+x@BAPPEDA.muaraenimkab.go.id")] == [
-        "pertama@bappeda.muaraenimkab.go.id", "kedua.orang@bappeda.muaraenimkab.go.id",
-        "ketiga+x@bappeda.muaraenimkab.go.id"]
+    assert [
+        users.normalise_email(a)
+        for a in (
+            "pertama@bappeda.muaraenimkab.go.id",
+            "Kedua.Orang@bappeda.muaraenimkab.go.id",
+            "ketiga+x@BAPPEDA.muaraenimkab.go.id",
+        )
+    ] == [
+        "pertama@bappeda.muaraenimkab.go.id",
+        "kedua.orang@bappeda.muaraenimkab.go.id",
+        "ketiga+x@bappeda.muaraenimkab.go.id",
+    ]
     assert asked == ["pertama@bappeda.muaraenimkab.go.id"]
     with pytest.raises(ValidationError):  # not plain: email_validator decides
         users.normalise_email('"kutip"@bappeda.muaraenimkab.go.id')

@@ -48,8 +48,11 @@ def cells(table: Table) -> list[list]:
 
 def check(app, event_id, text_or_table, today=TODAY):
     with app.app_context():
-        table = (text_or_table if isinstance(text_or_table, Table)
-                 else importing.read_table("daftar.csv", text_or_table.encode("utf-8")))
+        table = (
+            text_or_table
+            if isinstance(text_or_table, Table)
+            else importing.read_table("daftar.csv", text_or_table.encode("utf-8"))
+        )
         report, _columns = importing.check_rows(event_id, table, today=today)
         return report
 
@@ -60,17 +63,25 @@ def check(app, event_id, text_or_table, today=TODAY):
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("\ufeffnama;email\nJosé;j@example.com\n".encode(), [["nama", "email"],
-                                                               ["José", "j@example.com"]]),
-        ("nama,email\nJosé,j@example.com\n".encode("cp1252"), [["nama", "email"],
-                                                               ["José", "j@example.com"]]),
+        (
+            "\ufeffnama;email\nJosé;j@example.com\n".encode(),
+            [["nama", "email"], ["José", "j@example.com"]],
+        ),
+        (
+            "nama,email\nJosé,j@example.com\n".encode("cp1252"),
+            [["nama", "email"], ["José", "j@example.com"]],
+        ),
         # cp1252's curly quote and euro sign, which latin-1 lacks
-        ("nama;email\n“Dede” €;d@example.com\n".encode("cp1252"),
-         [["nama", "email"], ["“Dede” €", "d@example.com"]]),
+        (
+            "nama;email\n“Dede” €;d@example.com\n".encode("cp1252"),
+            [["nama", "email"], ["“Dede” €", "d@example.com"]],
+        ),
         (b"nama\temail\r\nBudi\tb@example.com\r\n", [["nama", "email"], ["Budi", "b@example.com"]]),
         # quoted comma, blank lines skipped
-        (b'nama,email\n\n"Ir. H. Abdul Najib, MM",n@example.com\n,\n',
-         [["nama", "email"], ["Ir. H. Abdul Najib, MM", "n@example.com"]]),
+        (
+            b'nama,email\n\n"Ir. H. Abdul Najib, MM",n@example.com\n,\n',
+            [["nama", "email"], ["Ir. H. Abdul Najib, MM", "n@example.com"]],
+        ),
     ],
     ids=["utf8-bom-semicolon", "cp1252-comma", "cp1252-special", "tab", "quoted"],
 )
@@ -79,8 +90,14 @@ def test_csv_encodings_and_delimiters(data, expected):
 
 
 def test_xlsx_is_read_with_numbers_as_text():
-    data = xlsx([["Nama", "NIP", "HP"], ["Sukarno", 196804111993031009, 81234567890],
-                 [None, None, None], ["Dina", None, None]])
+    data = xlsx(
+        [
+            ["Nama", "NIP", "HP"],
+            ["Sukarno", 196804111993031009, 81234567890],
+            [None, None, None],
+            ["Dina", None, None],
+        ]
+    )
     table = importing.read_table("daftar.xlsx", data)
     assert [line for line, _row in table.rows] == [1, 2, 4]  # the blank row is skipped
     assert cells(table)[1][0] == "Sukarno"
@@ -181,14 +198,22 @@ def test_row_statuses(app, make_event, make_unit, person, register):
     report = check(app, event.id, text)
     by_line = {row["line"]: row for row in report}
     assert {line: row["status"] for line, row in by_line.items()} == {
-        2: "created", 3: "duplicate", 4: "duplicate", 5: "duplicate", 6: "invalid",
-        7: "invalid", 8: "created", 9: "invalid", 10: "invalid",
+        2: "created",
+        3: "duplicate",
+        4: "duplicate",
+        5: "duplicate",
+        6: "invalid",
+        7: "invalid",
+        8: "created",
+        9: "invalid",
+        10: "invalid",
     }
     assert "baris 2" in by_line[3]["message"]
     assert "baris 2" in by_line[4]["message"]
     assert "Sudah terdaftar di kegiatan ini" in by_line[5]["message"]
     assert by_line[6]["errors"] == {
-        "nip": ["8 digit pertama NIP harus tanggal lahir yang valid (TTTTBBHH)."]}
+        "nip": ["8 digit pertama NIP harus tanggal lahir yang valid (TTTTBBHH)."]
+    }
     assert list(by_line[7]["errors"]) == ["unit_id"]
     assert 'Unit kerja "Dinsos" tidak dikenal' in by_line[7]["errors"]["unit_id"][0]
     assert by_line[8]["data"]["employment_status"] == "non_asn"
@@ -199,18 +224,26 @@ def test_row_statuses(app, make_event, make_unit, person, register):
 
 def test_an_invalid_first_occurrence_does_not_make_the_second_a_duplicate(app, make_event):
     event = make_event()
-    report = check(app, event.id, "nama;email;instansi;telepon\n"
-                                  "Budi;b@example.com;GIZ;0812-ABCD\n"
-                                  "Budi;b@example.com;GIZ;0812-3456-7890\n")
+    report = check(
+        app,
+        event.id,
+        "nama;email;instansi;telepon\n"
+        "Budi;b@example.com;GIZ;0812-ABCD\n"
+        "Budi;b@example.com;GIZ;0812-3456-7890\n",
+    )
     assert [r["status"] for r in report] == ["invalid", "created"]
 
 
 def test_rows_with_missing_or_extra_cells_are_invalid(app, make_event):
     event = make_event()
-    report = check(app, event.id, "nama,email,instansi,jabatan\n"
-                                  "Budi,b@example.com\n"
-                                  "Ir. H. Abdul Najib, MM,n@example.com,Bappeda,Kepala\n"
-                                  "Sari,s@example.com,GIZ,Staf,,\n")
+    report = check(
+        app,
+        event.id,
+        "nama,email,instansi,jabatan\n"
+        "Budi,b@example.com\n"
+        "Ir. H. Abdul Najib, MM,n@example.com,Bappeda,Kepala\n"
+        "Sari,s@example.com,GIZ,Staf,,\n",
+    )
     assert [r["status"] for r in report] == ["invalid", "invalid", "created"]
     assert "hanya berisi 2 dari 4 kolom" in report[0]["errors"]["row"][0]
     assert "lebih banyak kolom" in report[1]["errors"]["row"][0]
@@ -219,10 +252,14 @@ def test_rows_with_missing_or_extra_cells_are_invalid(app, make_event):
 def test_combined_unit_or_institution_column(app, make_event, make_unit):
     event = make_event()
     unit = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
-    report = check(app, event.id, "nama;email;unit kerja/instansi\n"
-                                  "A;a@example.com;Diskominfo\n"
-                                  "B;b@example.com;dinas komunikasi dan informatika\n"
-                                  "C;c@example.com;Pemerintah Kabupaten Bandung\n")
+    report = check(
+        app,
+        event.id,
+        "nama;email;unit kerja/instansi\n"
+        "A;a@example.com;Diskominfo\n"
+        "B;b@example.com;dinas komunikasi dan informatika\n"
+        "C;c@example.com;Pemerintah Kabupaten Bandung\n",
+    )
     assert [r["data"]["unit_id"] for r in report] == [unit.id, unit.id, None]
     assert report[2]["data"]["institution"] == "Pemerintah Kabupaten Bandung"
 
@@ -236,10 +273,14 @@ def test_inactive_unit_is_named(app, make_event, make_unit):
 
 def test_employment_status_and_role_words(app, make_event):
     event = make_event()
-    report = check(app, event.id, "nama;email;instansi;status kepegawaian;nip;peran\n"
-                                  "A;a@example.com;X;P3K;123456789012345678;Panitia\n"
-                                  "B;b@example.com;X;Honorer;;\n"
-                                  "C;c@example.com;X;Tentara;;Tamu VIP\n")
+    report = check(
+        app,
+        event.id,
+        "nama;email;instansi;status kepegawaian;nip;peran\n"
+        "A;a@example.com;X;P3K;123456789012345678;Panitia\n"
+        "B;b@example.com;X;Honorer;;\n"
+        "C;c@example.com;X;Tentara;;Tamu VIP\n",
+    )
     assert report[0]["data"]["employment_status"] == "pppk"
     assert report[0]["data"]["role"] == "committee"
     assert report[1]["data"]["employment_status"] == "non_asn"
@@ -251,13 +292,18 @@ def test_excel_number_cells(app, make_event):
     """Excel keeps 15 digits of a number: an 18-digit NIP typed as a number is broken, and
     a phone typed as a number lost its leading zero."""
     event = make_event()
-    data = xlsx([["nama", "email", "instansi", "nip", "hp"],
-                 ["A", "a@example.com", "X", 1.96804111993031e17, 81234567890],
-                 ["B", "b@example.com", "X", int(NIP_DIGITS), None],
-                 ["C", "c@example.com", "X", NIP_DIGITS, None]])
+    data = xlsx(
+        [
+            ["nama", "email", "instansi", "nip", "hp"],
+            ["A", "a@example.com", "X", 1.96804111993031e17, 81234567890],
+            ["B", "b@example.com", "X", int(NIP_DIGITS), None],
+            ["C", "c@example.com", "X", NIP_DIGITS, None],
+        ]
+    )
     with app.app_context():
-        report, _ = importing.check_rows(event.id, importing.read_table("a.xlsx", data),
-                                         today=TODAY)
+        report, _ = importing.check_rows(
+            event.id, importing.read_table("a.xlsx", data), today=TODAY
+        )
     assert "Format kolom NIP sebagai Teks" in report[0]["errors"]["nip"][0]
     assert len(report[0]["errors"]["nip"]) == 1
     assert report[0]["values"]["phone"] == "81234567890"
@@ -274,8 +320,9 @@ def test_checking_uses_a_constant_number_of_queries(app, make_event, make_unit):
     ]
     statements = []
     with app.app_context():
-        sa.event.listen(db.engine, "before_cursor_execute",
-                        lambda *args: statements.append(args[2]))
+        sa.event.listen(
+            db.engine, "before_cursor_execute", lambda *args: statements.append(args[2])
+        )
         table = importing.read_table("a.csv", "\n".join(lines).encode())
         report, _ = importing.check_rows(event.id, table, today=TODAY)
     assert {r["status"] for r in report} == {"created"}
@@ -287,24 +334,30 @@ def test_checking_uses_a_constant_number_of_queries(app, make_event, make_unit):
 
 def make_batch(app, event, text, actor):
     with app.app_context():
-        batch, _ignored = importing.create_batch(event.id, filename="daftar.csv",
-                                                 data=text.encode(), actor=actor, now=FIXED_NOW)
+        batch, _ignored = importing.create_batch(
+            event.id, filename="daftar.csv", data=text.encode(), actor=actor, now=FIXED_NOW
+        )
         db.session.commit()
         return batch.id
 
 
 def registered(app, event):
     with app.app_context():
-        return list(db.session.scalars(
-            sa.select(Registration.email).where(Registration.event_id == event.id)
-            .order_by(Registration.id)))
+        return list(
+            db.session.scalars(
+                sa.select(Registration.email)
+                .where(Registration.event_id == event.id)
+                .order_by(Registration.id)
+            )
+        )
 
 
 def test_apply_registers_the_valid_rows_in_order_and_only_once(app, make_event, make_user):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, capacity=2)
-    batch_id = make_batch(app, event, "nama;email;instansi\nA;a@x.id;GIZ\nB;;GIZ\n"
-                                      "C;c@x.id;GIZ\nD;d@x.id;GIZ\n", owner)
+    batch_id = make_batch(
+        app, event, "nama;email;instansi\nA;a@x.id;GIZ\nB;;GIZ\nC;c@x.id;GIZ\nD;d@x.id;GIZ\n", owner
+    )
     with app.app_context():
         actor = db.session.get(User, owner.id)
         batch, mail_ids = importing.apply_batch(batch_id, now=FIXED_NOW, actor=actor)
@@ -317,7 +370,9 @@ def test_apply_registers_the_valid_rows_in_order_and_only_once(app, make_event, 
     with app.app_context():  # queued with the registrations, left for the caller to send
         queued = db.session.execute(
             sa.select(OutgoingMail.to, OutgoingMail.kind, OutgoingMail.status)
-            .where(OutgoingMail.id.in_(mail_ids)).order_by(OutgoingMail.id))
+            .where(OutgoingMail.id.in_(mail_ids))
+            .order_by(OutgoingMail.id)
+        )
         assert [tuple(map(str, row)) for row in queued] == [
             ("a@x.id", "registration.confirmed", "pending"),
             ("c@x.id", "registration.confirmed", "pending"),
@@ -332,14 +387,19 @@ def test_apply_reports_rows_refused_now(app, make_event, make_user, make_unit, p
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, capacity=10, waitlist=False)
     unit = make_unit(short_name="Dinkes")
-    batch_id = make_batch(app, event, "nama;email;unit;instansi\nA;a@x.id;Dinkes;\n"
-                                      "B;b@x.id;;GIZ\nC;c@x.id;;GIZ\n", owner)
+    batch_id = make_batch(
+        app,
+        event,
+        "nama;email;unit;instansi\nA;a@x.id;Dinkes;\nB;b@x.id;;GIZ\nC;c@x.id;;GIZ\n",
+        owner,
+    )
     register(event, person(email="b@x.id"))
     with app.app_context():
         db.session.get(Unit, unit.id).active = False
         db.session.commit()
-        batch, _mails = importing.apply_batch(batch_id, now=FIXED_NOW,
-                                              actor=db.session.get(User, owner.id))
+        batch, _mails = importing.apply_batch(
+            batch_id, now=FIXED_NOW, actor=db.session.get(User, owner.id)
+        )
         results = [(r.get("result"), r.get("message", "")) for r in batch.rows]
     assert results[0] == ("refused", "Unit kerja tidak dikenal.")
     assert results[1][0] == "refused" and "sudah terdaftar" in results[1][1]
@@ -347,14 +407,15 @@ def test_apply_reports_rows_refused_now(app, make_event, make_user, make_unit, p
     assert registered(app, event) == ["b@x.id", "c@x.id"]
 
 
-def test_apply_to_a_cancelled_event_imports_nothing_and_keeps_the_batch(app, make_event,
-                                                                         make_user):
+def test_apply_to_a_cancelled_event_imports_nothing_and_keeps_the_batch(app, make_event, make_user):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner)
     batch_id = make_batch(app, event, "nama;email;instansi\nA;a@x.id;GIZ\n", owner)
     with app.app_context():
-        db.session.execute(sa.text("UPDATE event SET status = :s WHERE id = :i"),
-                           {"s": EventStatus.CANCELLED.value, "i": event.id})
+        db.session.execute(
+            sa.text("UPDATE event SET status = :s WHERE id = :i"),
+            {"s": EventStatus.CANCELLED.value, "i": event.id},
+        )
         db.session.commit()
         with pytest.raises(importing.DomainError, match="Pendaftaran ditutup"):
             importing.apply_batch(batch_id, now=FIXED_NOW, actor=db.session.get(User, owner.id))

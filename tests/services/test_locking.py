@@ -19,8 +19,9 @@ def core_row(conn, action: str) -> None:
 
 def actions(app) -> list[str]:
     with app.app_context():
-        return db.session.scalars(sa.select(AuditLog.action).where(
-            AuditLog.object_type == "test").order_by(AuditLog.id)).all()
+        return db.session.scalars(
+            sa.select(AuditLog.action).where(AuditLog.object_type == "test").order_by(AuditLog.id)
+        ).all()
 
 
 def test_core_and_orm_writes_commit_together(app):
@@ -61,8 +62,9 @@ def test_database_is_locked_is_retried_from_a_fresh_transaction(app):
         attempts.append(1)
         core_row(conn, f"attempt {len(attempts)}")
         if len(attempts) == 1:
-            raise sa.exc.OperationalError("INSERT …", None,
-                                          sqlite3.OperationalError("database is locked"))
+            raise sa.exc.OperationalError(
+                "INSERT …", None, sqlite3.OperationalError("database is locked")
+            )
         return len(attempts)
 
     with app.app_context():

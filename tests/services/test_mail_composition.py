@@ -14,8 +14,11 @@ from workshop.services import mail, registration
 
 @pytest.fixture
 def app_config(tmp_path):
-    return {"MAIL_FILE_DIR": str(tmp_path / "mail"), "MAIL_DELIVERY": "outbox",
-            "BASE_URL": "http://configured.invalid"}
+    return {
+        "MAIL_FILE_DIR": str(tmp_path / "mail"),
+        "MAIL_DELIVERY": "outbox",
+        "BASE_URL": "http://configured.invalid",
+    }
 
 
 def queued(app) -> list[OutgoingMail]:
@@ -30,13 +33,21 @@ def sent_text(tmp_path) -> list[str]:
 
 
 def test_the_mail_is_queued_uncomposed_and_its_links_use_the_address_the_person_used(
-        app, client, make_event, make_unit, tmp_path):
+    app, client, make_event, make_unit, tmp_path
+):
     unit = make_unit()
     event = make_event()
-    response = client.post(f"/events/{event.id}/register", base_url="http://192.168.10.5:8080",
-                           data={"name": "Sri Wahyuni", "email": "sri@example.com",
-                                 "employment_status": "non_asn", "unit": str(unit.id),
-                                 "institution": ""})
+    response = client.post(
+        f"/events/{event.id}/register",
+        base_url="http://192.168.10.5:8080",
+        data={
+            "name": "Sri Wahyuni",
+            "email": "sri@example.com",
+            "employment_status": "non_asn",
+            "unit": str(unit.id),
+            "institution": "",
+        },
+    )
     assert response.status_code == 302
     [message] = queued(app)
     assert message.body_text is None  # composed when sent, not in the registration
@@ -52,8 +63,7 @@ def test_the_mail_is_queued_uncomposed_and_its_links_use_the_address_the_person_
     assert "Yth. Sri Wahyuni," in text
 
 
-def test_a_waitlisted_mail_says_the_place_it_was_given(app, make_event, person, register,
-                                                      tmp_path):
+def test_a_waitlisted_mail_says_the_place_it_was_given(app, make_event, person, register, tmp_path):
     event = make_event(capacity=1, waitlist=True)
     first = register(event, person())
     second = register(event, person(email="dua@example.com"))
@@ -70,8 +80,9 @@ def test_a_waitlisted_mail_says_the_place_it_was_given(app, make_event, person, 
     assert re.search(r"urutan ke-2\b", third_mail)
 
 
-def test_a_mail_whose_registration_is_gone_is_kept_with_the_reason(app, make_event, person,
-                                                                   register):
+def test_a_mail_whose_registration_is_gone_is_kept_with_the_reason(
+    app, make_event, person, register
+):
     event = make_event()
     reg = register(event, person()).registration
     with app.app_context():

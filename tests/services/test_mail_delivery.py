@@ -27,16 +27,19 @@ def idle_machine(monkeypatch):
 
 def outbox(app) -> list[tuple[str, MailStatus, int]]:
     with app.app_context():
-        return [(m.kind, m.status, m.attempts) for m in
-                db.session.scalars(sa.select(OutgoingMail).order_by(OutgoingMail.id))]
+        return [
+            (m.kind, m.status, m.attempts)
+            for m in db.session.scalars(sa.select(OutgoingMail).order_by(OutgoingMail.id))
+        ]
 
 
 def eml_files(tmp_path) -> list:
     return sorted((tmp_path / "mail").glob("*.eml"))
 
 
-def test_background_sender_delivers_after_the_request(app, make_event, person, register,
-                                                      tmp_path, monkeypatch):
+def test_background_sender_delivers_after_the_request(
+    app, make_event, person, register, tmp_path, monkeypatch
+):
     app.config["MAIL_DELIVERY"] = "background"
     threads = []
     real_build = mail.build_message
@@ -62,8 +65,9 @@ def test_background_sender_delivers_after_the_request(app, make_event, person, r
     assert "sri@example.com" in eml_files(tmp_path)[0].read_text()
 
 
-def test_background_sender_survives_a_failing_batch(app, make_event, person, register,
-                                                    monkeypatch, tmp_path):
+def test_background_sender_survives_a_failing_batch(
+    app, make_event, person, register, monkeypatch, tmp_path
+):
     app.config["MAIL_DELIVERY"] = "background"
     calls = []
     real_deliver = mail.deliver
@@ -81,13 +85,11 @@ def test_background_sender_survives_a_failing_batch(app, make_event, person, reg
     register(event, person())
     assert mail.wait_for_background(app, timeout=30)
     # The first message stays pending for `flask send-mail`; the thread lived on.
-    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.PENDING,
-                                                             MailStatus.SENT]
+    assert [status for _kind, status, _n in outbox(app)] == [MailStatus.PENDING, MailStatus.SENT]
     assert len(calls) == 2
 
 
-def test_outbox_mode_leaves_mail_to_send_mail(app, runner, make_event, person, register,
-                                              tmp_path):
+def test_outbox_mode_leaves_mail_to_send_mail(app, runner, make_event, person, register, tmp_path):
     app.config["MAIL_DELIVERY"] = "outbox"
     event = make_event()
     register(event, person())
@@ -107,8 +109,9 @@ def test_unknown_delivery_mode_is_refused(app):
         mail.dispatch([1])
 
 
-def test_a_claimed_message_is_not_sent_by_a_second_sender(app, make_event, person, register,
-                                                          tmp_path):
+def test_a_claimed_message_is_not_sent_by_a_second_sender(
+    app, make_event, person, register, tmp_path
+):
     app.config["MAIL_DELIVERY"] = "outbox"
     register(make_event(), person())
     with app.app_context():
@@ -143,8 +146,9 @@ def test_a_stale_claim_is_taken_over(app, make_event, person, register, tmp_path
     assert len(eml_files(tmp_path)) == 1
 
 
-def test_background_mail_waits_for_a_pause_between_requests(app, make_event, person, register,
-                                                            tmp_path):
+def test_background_mail_waits_for_a_pause_between_requests(
+    app, make_event, person, register, tmp_path
+):
     """While the process is answering requests, the sender thread leaves the CPU to them
     (the PDF ticket costs more than a registration) and sends in the first pause."""
     app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.2)
@@ -163,11 +167,11 @@ def test_background_mail_waits_for_a_pause_between_requests(app, make_event, per
 
 @pytest.mark.parametrize("held_by", ["requests", "busy cpus"])
 def test_background_mail_goes_out_after_its_longest_wait_even_without_a_pause(
-        app, make_event, person, register, monkeypatch, held_by):
+    app, make_event, person, register, monkeypatch, held_by
+):
     """Neither requests that never stop in this process nor CPUs the others keep busy
     hold a message past MAIL_SENDER_MAX_WAIT."""
-    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.2,
-                      MAIL_SENDER_MAX_WAIT=0.5)
+    app.config.update(MAIL_DELIVERY="background", MAIL_SENDER_QUIET=0.2, MAIL_SENDER_MAX_WAIT=0.5)
     if held_by == "busy cpus":
         monkeypatch.setattr(mail, "cpu_to_spare", lambda: False)
     else:
@@ -182,7 +186,8 @@ def test_background_mail_goes_out_after_its_longest_wait_even_without_a_pause(
 
 
 def test_background_mail_waits_while_the_other_processes_take_every_cpu(
-        app, make_event, person, register, tmp_path, monkeypatch):
+    app, make_event, person, register, tmp_path, monkeypatch
+):
     """This process may rest while the other server processes are busy answering: the
     sender then still waits, until the machine has a CPU to spare (or the message's
     longest wait is over)."""
@@ -198,13 +203,16 @@ def test_background_mail_waits_while_the_other_processes_take_every_cpu(
     assert len(eml_files(tmp_path)) == 1
 
 
-@pytest.mark.parametrize(("loadavg", "spare"), [
-    ("0.52 0.58 0.59 1/389 12345\n", True),   # the asking thread alone
-    ("2.10 1.90 1.70 2/389 12345\n", True),   # it and one more, on two CPUs
-    ("3.90 3.15 2.52 3/389 12345\n", False),  # two others want both CPUs
-    ("garbled\n", True),
-    (None, True),  # no /proc/loadavg (not Linux): the process's own quiet decides
-])
+@pytest.mark.parametrize(
+    ("loadavg", "spare"),
+    [
+        ("0.52 0.58 0.59 1/389 12345\n", True),  # the asking thread alone
+        ("2.10 1.90 1.70 2/389 12345\n", True),  # it and one more, on two CPUs
+        ("3.90 3.15 2.52 3/389 12345\n", False),  # two others want both CPUs
+        ("garbled\n", True),
+        (None, True),  # no /proc/loadavg (not Linux): the process's own quiet decides
+    ],
+)
 def test_a_cpu_to_spare_is_read_from_the_runnable_tasks(tmp_path, monkeypatch, loadavg, spare):
     path = tmp_path / "loadavg"
     if loadavg is not None:

@@ -40,11 +40,17 @@ def smtp_server():
 
 def test_registration_mail_goes_through_smtp(app, make_event, person, register, smtp_server):
     port, inbox = smtp_server
-    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=port, MAIL_USE_TLS=False,
-                      MAIL_DEFAULT_SENDER="Workshop <workshop@example.com>")
+    app.config.update(
+        MAIL_SERVER="127.0.0.1",
+        MAIL_PORT=port,
+        MAIL_USE_TLS=False,
+        MAIL_DEFAULT_SENDER="Workshop <workshop@example.com>",
+    )
     event = make_event(title="Workshop Inovasi Pelayanan Publik")
-    reg = register(event, person(name="Ir. H. Abdul Najib, MM", email="najib@example.com"),
-                   ).registration
+    reg = register(
+        event,
+        person(name="Ir. H. Abdul Najib, MM", email="najib@example.com"),
+    ).registration
     assert len(inbox.messages) == 1
     recipients, raw = inbox.messages[0]
     assert recipients == ["najib@example.com"]
@@ -57,8 +63,9 @@ def test_registration_mail_goes_through_smtp(app, make_event, person, register, 
         assert sent.sent_at is not None
 
 
-def test_smtp_down_then_up_retries_without_losing_anything(app, runner, make_event, person,
-                                                           register, smtp_server):
+def test_smtp_down_then_up_retries_without_losing_anything(
+    app, runner, make_event, person, register, smtp_server
+):
     port, inbox = smtp_server
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)  # refused
     reg = register(make_event(), person()).registration

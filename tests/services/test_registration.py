@@ -42,7 +42,8 @@ def statuses(app, event):
     with app.app_context():
         rows = db.session.execute(
             sa.select(Registration.email, Registration.status)
-            .where(Registration.event_id == event.id).order_by(Registration.id)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.id)
         )
         return {email: str(status) for email, status in rows}
 
@@ -60,8 +61,10 @@ def mails(app, kind=None):
 # --- input ------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", ["Ni Luh Putu Ayu", "Sukarno", "Ir. H. Abdul Najib, MM",
-                                  "Nguyễn Thị Minh Khai", "O'Neil"])
+@pytest.mark.parametrize(
+    "name",
+    ["Ni Luh Putu Ayu", "Sukarno", "Ir. H. Abdul Najib, MM", "Nguyễn Thị Minh Khai", "O'Neil"],
+)
 def test_names_are_kept_exactly(app, make_event, person, register, name):
     event = make_event()
     outcome = register(event, person(name=name))
@@ -108,12 +111,22 @@ def test_unit_and_institution_are_exclusive(app, make_event, make_unit, person, 
 
 def test_valid_pns_is_stored_normalised(app, make_event, make_unit, person, register):
     event, unit = make_event(), make_unit()
-    outcome = register(event, person(unit=unit, employment_status="pns",
-                                     nip="19680411 199303 1 009", email="Najib@Example.COM",
-                                     phone="+62 812 3456 7890"))
+    outcome = register(
+        event,
+        person(
+            unit=unit,
+            employment_status="pns",
+            nip="19680411 199303 1 009",
+            email="Najib@Example.COM",
+            phone="+62 812 3456 7890",
+        ),
+    )
     reg = outcome.registration
-    assert (reg.nip, reg.email, reg.phone) == ("196804111993031009", "najib@example.com",
-                                               "+6281234567890")
+    assert (reg.nip, reg.email, reg.phone) == (
+        "196804111993031009",
+        "najib@example.com",
+        "+6281234567890",
+    )
     assert reg.status == CONFIRMED
     assert reg.manage_token != reg.check_in_code
     assert len(reg.manage_token) >= 43 and len(reg.check_in_code) >= 43  # 256 bits each
@@ -128,7 +141,11 @@ def test_full_event_waitlists_in_order_then_refuses_without_waitlist(
     event = make_event(capacity=2, waitlist=True)
     results = [register(event, person()) for _ in range(4)]
     assert [str(r.registration.status) for r in results] == [
-        "confirmed", "confirmed", "waitlisted", "waitlisted"]
+        "confirmed",
+        "confirmed",
+        "waitlisted",
+        "waitlisted",
+    ]
     assert [r.position for r in results] == [None, None, 1, 2]
 
     closed = make_event(capacity=1, waitlist=False)
@@ -146,8 +163,11 @@ def test_cancellation_promotes_the_earliest_waiting(app, make_event, person, reg
     with app.app_context():
         outcome = registration.cancel(first.id, now=FIXED_NOW)
         assert [p.email for p in outcome.promoted] == ["b@example.com"]
-    assert statuses(app, event) == {"a@example.com": "cancelled", "b@example.com": "confirmed",
-                                    "c@example.com": "waitlisted"}
+    assert statuses(app, event) == {
+        "a@example.com": "cancelled",
+        "b@example.com": "confirmed",
+        "c@example.com": "waitlisted",
+    }
     assert [m.to for m in mails(app, "registration.promoted")] == ["b@example.com"]
     # Cancelling again changes nothing and promotes nobody.
     with app.app_context():
@@ -177,7 +197,8 @@ def test_unit_quota(app, make_event, make_unit, person, register):
 
 
 def test_at_a_full_event_a_registration_reads_the_waiting_list_only_to_its_first(
-        app, make_event, person, register):
+    app, make_event, person, register
+):
     """Every registration first promotes whoever fits; at a full event nobody who counts
     against the capacity does, so the long waiting list is not loaded row by row."""
     event = make_event(capacity=1, waitlist=True)
@@ -197,8 +218,7 @@ def test_at_a_full_event_a_registration_reads_the_waiting_list_only_to_its_first
     assert len(loaded) <= 2  # the first in line (who cannot get in), not all 24
 
 
-def test_quota_blocked_waiter_does_not_block_others(app, make_event, make_unit, person,
-                                                     register):
+def test_quota_blocked_waiter_does_not_block_others(app, make_event, make_unit, person, register):
     event = make_event(capacity=3, unit_quota=1)
     unit_a, unit_b = make_unit(), make_unit()
     first = register(event, person(unit=unit_a, email="a1@example.com")).registration
@@ -209,8 +229,11 @@ def test_quota_blocked_waiter_does_not_block_others(app, make_event, make_unit, 
     register(event, person(email="guest2@example.com"))  # waits (full)
     with app.app_context():
         promoted = registration.cancel(
-            db.session.scalar(sa.select(Registration.id).where(
-                Registration.email == "b1@example.com")), now=FIXED_NOW).promoted
+            db.session.scalar(
+                sa.select(Registration.id).where(Registration.email == "b1@example.com")
+            ),
+            now=FIXED_NOW,
+        ).promoted
         # a2 is first in line but unit A is at its quota; b2 takes B's freed place.
         assert [p.email for p in promoted] == ["b2@example.com"]
     assert first.status == CONFIRMED
@@ -231,7 +254,8 @@ def test_raising_capacity_promotes_exactly_the_new_seats(app, make_event, person
 
 
 def test_seats_are_counted_against_the_limits_whatever_they_become(
-        app, make_event, make_unit, person, register):
+    app, make_event, make_unit, person, register
+):
     """A new registration counts the seats up to the capacity and a unit's up to its quota
     (all the rules compare them with; an event without a capacity counts none): lowered
     below what is confirmed, the event and the unit stay full; without limits, whoever
@@ -297,7 +321,8 @@ def test_promote_by_hand_never_passes_capacity(app, make_event, make_user, perso
 
 
 def test_a_registration_that_waited_for_the_lock_counts_the_seat_taken_meanwhile(
-        app, make_event, make_user, person, register, monkeypatch):
+    app, make_event, make_user, person, register, monkeypatch
+):
     """The seats are counted after the event's lock is got, not before: on PostgreSQL the
     counts are a statement sent behind the locking one (its own snapshot, taken when the
     lock is held), on SQLite the transaction begins with the write lock. An import holds
@@ -324,23 +349,44 @@ def test_a_registration_that_waited_for_the_lock_counts_the_seat_taken_meanwhile
             except Exception as exc:  # reported by the assertion below
                 outcomes[name] = exc
 
-    importing = threading.Thread(target=run, args=("import", lambda: [
-        str(row.status) for row in registration.register_many(
-            event.id, [person(email="impor@example.com")], now=FIXED_NOW, actor=organizer,
-            send_mail=False)]))
+    importing = threading.Thread(
+        target=run,
+        args=(
+            "import",
+            lambda: [
+                str(row.status)
+                for row in registration.register_many(
+                    event.id,
+                    [person(email="impor@example.com")],
+                    now=FIXED_NOW,
+                    actor=organizer,
+                    send_mail=False,
+                )
+            ],
+        ),
+    )
     importing.start()
     assert holding.wait(timeout=30)
-    waiting = threading.Thread(target=run, args=("online", lambda: registration.register(
-        event.id, person(email="online@example.com"), now=FIXED_NOW,
-        send_mail=False).registration.status))
+    waiting = threading.Thread(
+        target=run,
+        args=(
+            "online",
+            lambda: registration.register(
+                event.id, person(email="online@example.com"), now=FIXED_NOW, send_mail=False
+            ).registration.status,
+        ),
+    )
     waiting.start()
     with app.app_context():
         if db.engine.dialect.name == "postgresql":  # until it waits for the row lock
             for _ in range(300):
                 with db.engine.connect() as conn:
-                    if conn.scalar(sa.text(
+                    if conn.scalar(
+                        sa.text(
                             "SELECT count(*) FROM pg_stat_activity WHERE wait_event_type = "
-                            "'Lock' AND datname = current_database()")):
+                            "'Lock' AND datname = current_database()"
+                        )
+                    ):
                         break
                 time.sleep(0.01)
             else:
@@ -352,20 +398,28 @@ def test_a_registration_that_waited_for_the_lock_counts_the_seat_taken_meanwhile
     waiting.join(timeout=30)
     assert outcomes["import"] == ["confirmed"]
     assert outcomes["online"] == WAITLISTED
-    assert statuses(app, event) == {"impor@example.com": "confirmed",
-                                    "online@example.com": "waitlisted"}
+    assert statuses(app, event) == {
+        "impor@example.com": "confirmed",
+        "online@example.com": "waitlisted",
+    }
 
 
 # --- window and duplicates ---------------------------------------------------
 
 
 def test_registration_window(app, make_event, person, register):
-    event = make_event(registration_opens_at=FIXED_NOW + timedelta(days=1),
-                       registration_closes_at=FIXED_NOW + timedelta(days=3))
+    event = make_event(
+        registration_opens_at=FIXED_NOW + timedelta(days=1),
+        registration_closes_at=FIXED_NOW + timedelta(days=3),
+    )
     with pytest.raises(RegistrationNotOpen):
         register(event, person(), by_organizer=False)
-    assert register(event, person(), by_organizer=False,
-                    now=FIXED_NOW + timedelta(days=2)).registration.status == CONFIRMED
+    assert (
+        register(
+            event, person(), by_organizer=False, now=FIXED_NOW + timedelta(days=2)
+        ).registration.status
+        == CONFIRMED
+    )
     with pytest.raises(RegistrationClosed):
         register(event, person(), by_organizer=False, now=FIXED_NOW + timedelta(days=3))
     # The organizer may still add people after closing...
@@ -390,14 +444,20 @@ def test_duplicate_email_or_nip_refused_and_manage_link_resent(
     app, make_event, make_unit, person, register
 ):
     event, unit = make_event(), make_unit()
-    first = register(event, person(unit=unit, email="sri@example.com", employment_status="pns",
-                                   nip="19680411 199303 1 009")).registration
+    first = register(
+        event,
+        person(
+            unit=unit, email="sri@example.com", employment_status="pns", nip="19680411 199303 1 009"
+        ),
+    ).registration
     with pytest.raises(DuplicateRegistration) as info:
         register(event, person(email="SRI@example.com"))
     assert info.value.existing_id == first.id
     with pytest.raises(DuplicateRegistration):
-        register(event, person(email="lain@example.com", employment_status="pns",
-                               nip="196804111993031009"))
+        register(
+            event,
+            person(email="lain@example.com", employment_status="pns", nip="196804111993031009"),
+        )
     resent = mails(app, "registration.manage_link")
     assert [m.to for m in resent] == ["sri@example.com", "sri@example.com"]
     assert all(m.status == MailStatus.SENT for m in resent)
@@ -408,7 +468,8 @@ def test_duplicate_email_or_nip_refused_and_manage_link_resent(
 
 
 def test_a_duplicate_only_the_unique_index_catches_is_refused_without_a_trace(
-        app, make_event, person, register, monkeypatch):
+    app, make_event, person, register, monkeypatch
+):
     """Should a duplicate slip past the counts (a race the lock is there to prevent), the
     unique index refuses its row: the person is told they are registered, as for any
     duplicate, and none of its rows is stored (the registration, the audit row and the
@@ -427,8 +488,12 @@ def test_a_duplicate_only_the_unique_index_catches_is_refused_without_a_trace(
     assert info.value.existing_id is None
     assert statuses(app, event) == {"sri@example.com": "confirmed"}
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count()).where(
-            AuditLog.object_type == "registration")) == 1
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count()).where(AuditLog.object_type == "registration")
+            )
+            == 1
+        )
     assert [m.to for m in mails(app)] == ["sri@example.com"]
     assert register(event, person(email="lain@example.com")).registration.status == CONFIRMED
 
@@ -441,8 +506,9 @@ def test_same_person_may_register_for_another_event(app, make_event, person, reg
 # --- mail --------------------------------------------------------------------
 
 
-def test_confirmation_mail_written_as_eml_with_manage_link(app, make_event, person, register,
-                                                           tmp_path):
+def test_confirmation_mail_written_as_eml_with_manage_link(
+    app, make_event, person, register, tmp_path
+):
     event = make_event(title="Workshop Inovasi Pelayanan Publik")
     reg = register(event, person(name="Ir. H. Abdul Najib, MM")).registration
     files = list((tmp_path / "mail").glob("*.eml"))
@@ -458,8 +524,9 @@ def test_confirmation_mail_written_as_eml_with_manage_link(app, make_event, pers
     assert f"/r/{reg.manage_token}" in html
 
 
-def test_mail_server_down_keeps_registration_and_retries(app, make_event, person, register,
-                                                         tmp_path):
+def test_mail_server_down_keeps_registration_and_retries(
+    app, make_event, person, register, tmp_path
+):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2)  # nothing listens
     event = make_event()
     reg = register(event, person()).registration
@@ -474,8 +541,7 @@ def test_mail_server_down_keeps_registration_and_retries(app, make_event, person
     assert mails(app)[0].status == MailStatus.SENT
 
 
-def test_mail_marked_failed_after_max_attempts_and_resendable(app, make_event, person,
-                                                              register):
+def test_mail_marked_failed_after_max_attempts_and_resendable(app, make_event, person, register):
     app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=1, MAIL_TIMEOUT=2, MAIL_MAX_ATTEMPTS=2)
     register(make_event(), person())
     with app.app_context():
@@ -497,12 +563,15 @@ def test_send_mail_command(app, runner, make_event, person, register):
     assert "Sent 1" in result.output
 
 
-def test_register_many_places_rows_in_order_in_one_transaction(app, make_event, make_user,
-                                                                person):
+def test_register_many_places_rows_in_order_in_one_transaction(app, make_event, make_user, person):
     organizer = make_user(Role.ORGANIZER)
     event = make_event(capacity=2, waitlist=False)
-    rows = [person(email="a@example.com"), person(email="b@example.com"),
-            person(email="A@example.com"), person(email="c@example.com")]
+    rows = [
+        person(email="a@example.com"),
+        person(email="b@example.com"),
+        person(email="A@example.com"),
+        person(email="c@example.com"),
+    ]
     with app.app_context():
         today = FIXED_NOW.date()
         rows = [registration.validate_registration(r, today) for r in rows]

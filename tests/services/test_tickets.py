@@ -43,11 +43,18 @@ def test_svg_is_a_qr_of_the_code():
 
 
 def ticket(**fields) -> TicketData:
-    values = dict(event_title="Workshop Inovasi Pelayanan Publik",
-                  date_text="Kamis, 8 Maret 2018 – Jumat, 9 Maret 2018",
-                  time_text="08.00 – 16.00 WIB", venue="Ruang Rapat Pangripta, Bappeda",
-                  name="Nguyễn Thị Minh Khai", affiliation="Bappeda", role_text="Peserta",
-                  code=CODE, organizer="Pemerintah Kabupaten Muara Enim", labels=LABELS_ID)
+    values = dict(
+        event_title="Workshop Inovasi Pelayanan Publik",
+        date_text="Kamis, 8 Maret 2018 – Jumat, 9 Maret 2018",
+        time_text="08.00 – 16.00 WIB",
+        venue="Ruang Rapat Pangripta, Bappeda",
+        name="Nguyễn Thị Minh Khai",
+        affiliation="Bappeda",
+        role_text="Peserta",
+        code=CODE,
+        organizer="Pemerintah Kabupaten Muara Enim",
+        labels=LABELS_ID,
+    )
     values.update(fields)
     return TicketData(**values)
 
@@ -57,14 +64,30 @@ def test_ticket_pdf_has_one_page_with_the_details():
     reader = PdfReader(io.BytesIO(pdf))
     assert len(reader.pages) == 1
     text = reader.pages[0].extract_text()
-    for expected in ("Workshop Inovasi Pelayanan Publik", "Kamis, 8 Maret 2018", "Żaneta Ćwiek",
-                     "Bappeda", CODE, "Ruang Rapat Pangripta"):
+    for expected in (
+        "Workshop Inovasi Pelayanan Publik",
+        "Kamis, 8 Maret 2018",
+        "Żaneta Ćwiek",
+        "Bappeda",
+        CODE,
+        "Ruang Rapat Pangripta",
+    ):
         assert expected in text
 
 
 @pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) missing")
 def test_ticket_pdf_qr_decodes(tmp_path):
     (tmp_path / "t.pdf").write_bytes(render_ticket_pdf(ticket()))
-    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile", str(tmp_path / "t.pdf"),
-                    str(tmp_path / "t")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "100",
+            "-png",
+            "-singlefile",
+            str(tmp_path / "t.pdf"),
+            str(tmp_path / "t"),
+        ],
+        check=True,
+    )
     assert decode(Image.open(tmp_path / "t.png")) == [CODE]

@@ -234,14 +234,14 @@ def test_change_password_then_only_the_new_one_works(app, client, make_user, log
     assert new.status_code == 302
 
 
-def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, client, make_user,
-                                                                   login):
+def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, client, make_user, login):
     """A stolen session or a forgotten login on a shared office laptop ends when the
     password changes; the browser that changed it stays signed in."""
     user = make_user()
     other = app.test_client()  # the same account on another device, with "remember me"
-    response = other.post("/auth/login", data={"email": user.email, "password": PASSWORD,
-                                               "remember": "y"})
+    response = other.post(
+        "/auth/login", data={"email": user.email, "password": PASSWORD, "remember": "y"}
+    )
     assert response.status_code == 302
     assert other.get_cookie("remember_token", domain="workshop.test") is not None
     login(user)
@@ -252,7 +252,8 @@ def test_a_new_password_ends_the_other_sessions_and_keeps_this_one(app, client, 
     response = post_password(client, new="kata-sandi-baru")
     assert response.status_code == 302
     assert "Sesi lain akun ini telah diakhiri." in client.get(response.location).get_data(
-        as_text=True)
+        as_text=True
+    )
     assert is_logged_in(client)
     assert not is_logged_in(other)
     # Neither the old session nor the remember-me cookie brings it back.

@@ -41,9 +41,11 @@ def base(certified) -> str:
 
 def cert_of(app, registration_id):
     with app.app_context():
-        cert = db.session.scalar(sa.select(Certificate).where(
-            Certificate.registration_id == registration_id,
-            Certificate.revoked_at.is_(None)))
+        cert = db.session.scalar(
+            sa.select(Certificate).where(
+                Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None)
+            )
+        )
         if cert is not None:
             db.session.expunge(cert)
         return cert
@@ -71,14 +73,28 @@ ALLOWED = {
     ("GET", "/certificates.zip"): 200,
     ("GET", "/print.pdf"): 200,
 }
-ROLES = {"admin": None, "owner": None, "other_organizer": 404, "staff": 403,
-         "participant": 403, "anonymous": 302}
+ROLES = {
+    "admin": None,
+    "owner": None,
+    "other_organizer": 404,
+    "staff": 403,
+    "participant": 403,
+    "anonymous": 302,
+}
 VALID_SETTINGS = {
-    "enabled": "y", "rule": "all_days", "number_format": "{seq}/{prefix}/{unit}/{month}/{year}",
-    "number_prefix": "SERT", "number_unit": "BAPPEDA", "hours": "16", "sign_place": "Muara Enim",
-    "sign_date": "2030-01-14", "signatory_title": "Kepala Bappeda Kabupaten Muara Enim",
-    "signatory_name": "Ir. H. Abdul Najib, MM", "signatory_rank": "Pembina Utama Muda (IV/c)",
-    "signatory_nip": "19650312 199003 1 005", "language": "id",
+    "enabled": "y",
+    "rule": "all_days",
+    "number_format": "{seq}/{prefix}/{unit}/{month}/{year}",
+    "number_prefix": "SERT",
+    "number_unit": "BAPPEDA",
+    "hours": "16",
+    "sign_place": "Muara Enim",
+    "sign_date": "2030-01-14",
+    "signatory_title": "Kepala Bappeda Kabupaten Muara Enim",
+    "signatory_name": "Ir. H. Abdul Najib, MM",
+    "signatory_rank": "Pembina Utama Muda (IV/c)",
+    "signatory_nip": "19650312 199003 1 005",
+    "language": "id",
 }
 
 
@@ -87,8 +103,12 @@ VALID_SETTINGS = {
 def test_permission_table(app, client, login, make_user, certified, method, route, role):
     issued = issue_all(app, certified.event.id, certified.owner)
     cert_id = issued[certified.eligible[0].id][0]
-    roles = {"admin": Role.ADMIN, "other_organizer": Role.ORGANIZER, "staff": Role.STAFF,
-             "participant": Role.PARTICIPANT}
+    roles = {
+        "admin": Role.ADMIN,
+        "other_organizer": Role.ORGANIZER,
+        "staff": Role.STAFF,
+        "participant": Role.PARTICIPANT,
+    }
     if role == "owner":
         login(certified.owner)
     elif role != "anonymous":
@@ -101,20 +121,23 @@ def test_permission_table(app, client, login, make_user, certified, method, rout
         assert "/auth/login" in response.headers["Location"]
 
 
-def test_unknown_event_and_certificate_of_another_event_are_404(app, client, login, certified,
-                                                                make_event):
+def test_unknown_event_and_certificate_of_another_event_are_404(
+    app, client, login, certified, make_event
+):
     issued = issue_all(app, certified.event.id, certified.owner)
     other = make_event(owner=certified.owner)
     cert_id = next(iter(issued.values()))[0]
     login(certified.owner)
     assert client.get("/organizer/events/99999/certificates").status_code == 404
-    assert client.get(f"/organizer/events/{other.id}/certificates/{cert_id}.pdf"
-                      ).status_code == 404
-    assert client.get(f"/organizer/events/{other.id}/certificates/{cert_id}/revoke"
-                      ).status_code == 404
+    assert client.get(f"/organizer/events/{other.id}/certificates/{cert_id}.pdf").status_code == 404
+    assert (
+        client.get(f"/organizer/events/{other.id}/certificates/{cert_id}/revoke").status_code == 404
+    )
     reg_id = certified.eligible[0].id
-    assert client.post(f"/organizer/events/{other.id}/certificates/reissue/{reg_id}"
-                       ).status_code == 404
+    assert (
+        client.post(f"/organizer/events/{other.id}/certificates/reissue/{reg_id}").status_code
+        == 404
+    )
 
 
 # --- settings --------------------------------------------------------------------------
@@ -122,8 +145,9 @@ def test_unknown_event_and_certificate_of_another_event_are_404(app, client, log
 
 def stored_settings(app, event_id) -> CertificateSettings:
     with app.app_context():
-        found = db.session.scalar(sa.select(CertificateSettings).where(
-            CertificateSettings.event_id == event_id))
+        found = db.session.scalar(
+            sa.select(CertificateSettings).where(CertificateSettings.event_id == event_id)
+        )
         db.session.expunge(found)
         return found
 
@@ -134,23 +158,35 @@ def test_settings_page_shows_example_number_and_saves(app, client, login, certif
     html = page.get_data(as_text=True)
     assert "001/SERT/BAPPEDA/I/2030" in html  # example from format_number (January: I)
     assert 'data-month="I"' in html and 'data-year="2030"' in html
-    data = {**VALID_SETTINGS, "number_format": "893/{seq}/{unit}/{year}", "rule": "min_days",
-            "min_days": "1", "signatory_name": "Dr. Hj. Siti Aminah, M.Si.", "language": "en"}
+    data = {
+        **VALID_SETTINGS,
+        "number_format": "893/{seq}/{unit}/{year}",
+        "rule": "min_days",
+        "min_days": "1",
+        "signatory_name": "Dr. Hj. Siti Aminah, M.Si.",
+        "language": "en",
+    }
     response = client.post(base(certified) + "/settings", data=data)
     assert response.status_code == 302
     saved = stored_settings(app, certified.event.id)
     assert (saved.number_format, saved.rule, saved.min_days, saved.language) == (
-        "893/{seq}/{unit}/{year}", "min_days", 1, "en")
+        "893/{seq}/{unit}/{year}",
+        "min_days",
+        1,
+        "en",
+    )
     assert saved.signatory_name == "Dr. Hj. Siti Aminah, M.Si."  # titles kept exactly
     assert saved.signatory_nip == "196503121990031005"
     page = client.get(base(certified) + "/settings").get_data(as_text=True)
     assert "893/001/BAPPEDA/2030" in page
 
 
-def test_first_settings_start_from_the_event(app, client, login, make_event, make_user,
-                                            make_unit, person, register):
-    certified = make_certified(app, make_event, make_user, make_unit, person, register,
-                               settings=False)
+def test_first_settings_start_from_the_event(
+    app, client, login, make_event, make_user, make_unit, person, register
+):
+    certified = make_certified(
+        app, make_event, make_user, make_unit, person, register, settings=False
+    )
     login(certified.owner)
     html = client.get(base(certified) + "/settings").get_data(as_text=True)
     assert 'value="SERT"' in html and 'value="BAPPEDA"' in html  # the unit's short name
@@ -163,23 +199,31 @@ def test_first_settings_start_from_the_event(app, client, login, make_event, mak
     with app.app_context():
         from workshop.models import AuditLog
 
-        assert db.session.scalar(sa.select(AuditLog.action).where(
-            AuditLog.action == "certificate.settings")) == "certificate.settings"
+        assert (
+            db.session.scalar(
+                sa.select(AuditLog.action).where(AuditLog.action == "certificate.settings")
+            )
+            == "certificate.settings"
+        )
 
 
-@pytest.mark.parametrize(("changes", "field", "message"), [
-    ({"number_format": "{prefix}/{year}"}, "number_format", "Format nomor harus memuat {seq}."),
-    ({"number_format": "{seq}/{secret}"}, "number_format", "Gunakan hanya {seq}"),
-    ({"hours": "500"}, "hours", "JP harus antara 1 dan 200"),
-    ({"hours": "0"}, "hours", "JP harus antara 1 dan 200"),
-    ({"signatory_nip": "12345"}, "signatory_nip", "NIP harus 18 digit"),
-    ({"signatory_nip": "196503121990033005"}, "signatory_nip", "jenis kelamin"),
-    ({"rule": "min_days", "min_days": "3"}, "min_days", "antara 1 dan 2"),
-    ({"signatory_name": ""}, "signatory_name", "Wajib diisi bila sertifikat diaktifkan."),
-    ({"sign_date": "kemarin"}, "sign_date", "Tanggal tidak dikenali"),
-])
-def test_settings_refusals_keep_input_and_store_nothing(app, client, login, certified,
-                                                        changes, field, message):
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"number_format": "{prefix}/{year}"}, "number_format", "Format nomor harus memuat {seq}."),
+        ({"number_format": "{seq}/{secret}"}, "number_format", "Gunakan hanya {seq}"),
+        ({"hours": "500"}, "hours", "JP harus antara 1 dan 200"),
+        ({"hours": "0"}, "hours", "JP harus antara 1 dan 200"),
+        ({"signatory_nip": "12345"}, "signatory_nip", "NIP harus 18 digit"),
+        ({"signatory_nip": "196503121990033005"}, "signatory_nip", "jenis kelamin"),
+        ({"rule": "min_days", "min_days": "3"}, "min_days", "antara 1 dan 2"),
+        ({"signatory_name": ""}, "signatory_name", "Wajib diisi bila sertifikat diaktifkan."),
+        ({"sign_date": "kemarin"}, "sign_date", "Tanggal tidak dikenali"),
+    ],
+)
+def test_settings_refusals_keep_input_and_store_nothing(
+    app, client, login, certified, changes, field, message
+):
     login(certified.owner)
     before = stored_settings(app, certified.event.id)
     data = {**VALID_SETTINGS, "signatory_rank": "Pembina Tingkat I (IV/b)", **changes}
@@ -196,11 +240,17 @@ def test_settings_refusals_keep_input_and_store_nothing(app, client, login, cert
 def upload(client, certified, content: bytes, filename: str, **extra):
     # Encoded in memory: the test client spools big bodies to a temporary file it never
     # closes (a ResourceWarning, which this suite treats as an error).
-    fields = {**VALID_SETTINGS, **extra,
-              "logo": FileStorage(io.BytesIO(content), filename, content_type="image/png")}
+    fields = {
+        **VALID_SETTINGS,
+        **extra,
+        "logo": FileStorage(io.BytesIO(content), filename, content_type="image/png"),
+    }
     boundary, body = encode_multipart(fields)
-    return client.post(base(certified) + "/settings", data=body,
-                       content_type=f'multipart/form-data; boundary="{boundary}"')
+    return client.post(
+        base(certified) + "/settings",
+        data=body,
+        content_type=f'multipart/form-data; boundary="{boundary}"',
+    )
 
 
 def test_logo_upload_checked_by_content_and_size(app, client, login, certified):
@@ -210,8 +260,11 @@ def test_logo_upload_checked_by_content_and_size(app, client, login, certified):
     Image.new("RGB", (20, 20)).save(gif, format="GIF")
     refusals = [
         (gif.getvalue(), "logo.gif", "Logo harus berkas PNG atau JPEG."),
-        (b"ini bukan gambar, hanya teks biasa\n" * 10, "logo.png",
-         "Logo harus berkas PNG atau JPEG."),
+        (
+            b"ini bukan gambar, hanya teks biasa\n" * 10,
+            "logo.png",
+            "Logo harus berkas PNG atau JPEG.",
+        ),
         (b"\x89PNG\r\n\x1a\n" + b"rusak" * 10, "logo.png", "rusak atau tidak dapat dibaca"),
         (png() + b"\0" * (1024 * 1024), "besar.png", "Logo paling besar 1 MB."),
     ]
@@ -236,13 +289,17 @@ def test_logo_upload_checked_by_content_and_size(app, client, login, certified):
     assert client.get(base(certified) + "/logo").data == default
 
 
-def test_preview_renders_typed_values_without_storing_or_issuing(app, client, login,
-                                                                 certified):
+def test_preview_renders_typed_values_without_storing_or_issuing(app, client, login, certified):
     login(certified.owner)
-    data = {**VALID_SETTINGS, "signatory_name": "Drs. Pratinjau Saja, M.M.", "hours": "24",
-            "logo": (io.BytesIO(png()), "logo.png")}
-    response = client.post(base(certified) + "/preview.pdf", data=data,
-                           content_type="multipart/form-data")
+    data = {
+        **VALID_SETTINGS,
+        "signatory_name": "Drs. Pratinjau Saja, M.M.",
+        "hours": "24",
+        "logo": (io.BytesIO(png()), "logo.png"),
+    }
+    response = client.post(
+        base(certified) + "/preview.pdf", data=data, content_type="multipart/form-data"
+    )
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     text = pdf_text(response.data)
     assert "Drs. Pratinjau Saja, M.M." in text
@@ -253,8 +310,7 @@ def test_preview_renders_typed_values_without_storing_or_issuing(app, client, lo
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
     saved = stored_settings(app, certified.event.id)
-    assert (saved.signatory_name, saved.hours, saved.logo) == ("Ir. H. Abdul Najib, MM", 16,
-                                                               None)
+    assert (saved.signatory_name, saved.hours, saved.logo) == ("Ir. H. Abdul Najib, MM", 16, None)
     bad = client.post(base(certified) + "/preview.pdf", data={**VALID_SETTINGS, "hours": "900"})
     assert bad.status_code == 422 and "JP harus antara 1 dan 200" in bad.get_data(as_text=True)
     stored = client.get(base(certified) + "/preview.pdf")
@@ -273,32 +329,40 @@ def test_index_counts_standing_and_missing_days(app, client, login, certified):
     assert "(3)" in html  # the issue button says how many
     response = client.post(base(certified) + "/issue", follow_redirects=True)
     html = response.get_data(as_text=True)
-    assert "3 sertifikat diterbitkan (nomor 001/SERT/BAPPEDA/I/2030 sampai " \
-           "003/SERT/BAPPEDA/I/2030)" in html
+    assert (
+        "3 sertifikat diterbitkan (nomor 001/SERT/BAPPEDA/I/2030 sampai "
+        "003/SERT/BAPPEDA/I/2030)" in html
+    )
     assert "1 belum atau tidak memenuhi syarat" in html
     with app.app_context():
-        rows = db.session.execute(sa.select(Certificate.number, Certificate.role)
-                                  .order_by(Certificate.sequence)).all()
+        rows = db.session.execute(
+            sa.select(Certificate.number, Certificate.role).order_by(Certificate.sequence)
+        ).all()
     assert [(n.split("/")[0], r) for n, r in rows] == [
-        ("001", "participant"), ("002", "participant"), ("003", "speaker")]  # by name
+        ("001", "participant"),
+        ("002", "participant"),
+        ("003", "speaker"),
+    ]  # by name
     again = client.post(base(certified) + "/issue", follow_redirects=True)
-    assert "Tidak ada sertifikat baru yang diterbitkan. 3 sudah terbit" in \
-        again.get_data(as_text=True)
+    assert "Tidak ada sertifikat baru yang diterbitkan. 3 sudah terbit" in again.get_data(
+        as_text=True
+    )
     filtered = client.get(base(certified) + "?standing=not_eligible").get_data(as_text=True)
     assert "Citra Dewi" in filtered and "Alice Rahma" not in filtered
 
 
-def test_issue_when_switched_off_says_so(app, client, login, make_event, make_user, make_unit,
-                                          person, register):
-    certified = make_certified(app, make_event, make_user, make_unit, person, register,
-                               settings=False)
+def test_issue_when_switched_off_says_so(
+    app, client, login, make_event, make_user, make_unit, person, register
+):
+    certified = make_certified(
+        app, make_event, make_user, make_unit, person, register, settings=False
+    )
     login(certified.owner)
     html = client.post(base(certified) + "/issue", follow_redirects=True).get_data(as_text=True)
     assert "Sertifikat belum diaktifkan untuk kegiatan ini." in html
 
 
-def test_revoke_needs_a_reason_then_reissue_takes_the_next_number(app, client, login,
-                                                                  certified):
+def test_revoke_needs_a_reason_then_reissue_takes_the_next_number(app, client, login, certified):
     issued = issue_all(app, certified.event.id, certified.owner)
     alice = certified.eligible[0]
     cert_id, number, _code = issued[alice.id]
@@ -362,11 +426,22 @@ def test_manage_page_says_why_not_then_offers_the_download(app, client, certifie
     assert client.get("/r/not-a-real-token/certificate.pdf").status_code == 404
 
 
-def test_not_finished_lists_the_days_still_to_come(app, client, make_event, make_user,
-                                                   make_unit, person, register):
-    certified = make_certified(app, make_event, make_user, make_unit, person, register,
-                               eligible=(), partial=(), speaker=None,
-                               starts_at=wib(2030, 1, 15, 8), ends_at=wib(2030, 1, 16, 16))
+def test_not_finished_lists_the_days_still_to_come(
+    app, client, make_event, make_user, make_unit, person, register
+):
+    certified = make_certified(
+        app,
+        make_event,
+        make_user,
+        make_unit,
+        person,
+        register,
+        eligible=(),
+        partial=(),
+        speaker=None,
+        starts_at=wib(2030, 1, 15, 8),
+        ends_at=wib(2030, 1, 16, 16),
+    )
     reg = register(certified.event, person(name="Dewi")).registration
     from datetime import date
 
@@ -384,13 +459,15 @@ def test_revoked_certificate_is_no_longer_offered(app, client, login, certified)
     assert 'id="certificate-link"' not in manage(client, alice)
 
 
-def test_my_events_links_only_my_certificate(app, client, login, make_user, certified, register,
-                                             person):
+def test_my_events_links_only_my_certificate(
+    app, client, login, make_user, certified, register, person
+):
     user = make_user(Role.PARTICIPANT, email="budi@example.com", name="Budi")
     budi = certified.eligible[1]
     with app.app_context():
-        db.session.execute(sa.update(type(budi)).where(type(budi).id == budi.id)
-                           .values(email="budi@example.com"))
+        db.session.execute(
+            sa.update(type(budi)).where(type(budi).id == budi.id).values(email="budi@example.com")
+        )
         db.session.commit()
     issue_all(app, certified.event.id, certified.owner)
     login(user)
@@ -459,8 +536,7 @@ def test_download_page_links_work_without_javascript(app, client, login, certifi
 
 
 @needs_pdftoppm
-def test_qr_opens_the_verification_page_valid_then_revoked(app, client, login, certified,
-                                                           tmp_path):
+def test_qr_opens_the_verification_page_valid_then_revoked(app, client, login, certified, tmp_path):
     issued = issue_all(app, certified.event.id, certified.owner)
     alice = certified.eligible[0]
     cert_id, number, code = issued[alice.id]
@@ -488,8 +564,10 @@ def test_qr_opens_the_verification_page_valid_then_revoked(app, client, login, c
 
 
 def test_verification_hides_the_nip(app, client, certified, register, person):
-    reg = register(certified.event, person(name="Pegawai Negeri", employment_status="pns",
-                                           nip="196804111993031009")).registration
+    reg = register(
+        certified.event,
+        person(name="Pegawai Negeri", employment_status="pns", nip="196804111993031009"),
+    ).registration
     check_in(app, certified.event.id, [reg.id], [DAY1, DAY1.replace(day=14)], certified.owner)
     issued = issue_all(app, certified.event.id, certified.owner)
     html = client.get(f"/verify/{issued[reg.id][2]}").get_data(as_text=True)
@@ -509,12 +587,12 @@ def test_unknown_code_is_not_found(client):
 def test_verify_form_redirects_to_the_code(client):
     assert "Kode verifikasi" in client.get("/verify").get_data(as_text=True)
     response = client.get("/verify?code=+AbC-123+")
-    assert response.status_code == 302 and response.headers["Location"].endswith(
-        "/verify/AbC-123")
+    assert response.status_code == 302 and response.headers["Location"].endswith("/verify/AbC-123")
 
 
-@pytest.mark.parametrize("app_config", [{"RATELIMIT_ENABLED": True,
-                                         "VERIFY_RATE_LIMIT": "3 per minute"}])
+@pytest.mark.parametrize(
+    "app_config", [{"RATELIMIT_ENABLED": True, "VERIFY_RATE_LIMIT": "3 per minute"}]
+)
 def test_verification_is_rate_limited_per_address(app, client):
     with app.app_context():
         limiter.reset()
@@ -535,13 +613,14 @@ def csrf_token(html: str) -> str:
 @pytest.mark.parametrize("app_config", [{"WTF_CSRF_ENABLED": True}])
 def test_issue_needs_the_csrf_token(app, client, certified):
     token = csrf_token(client.get("/auth/login").get_data(as_text=True))
-    client.post("/auth/login", data={"email": certified.owner.email, "password": PASSWORD,
-                                     "csrf_token": token})
+    client.post(
+        "/auth/login",
+        data={"email": certified.owner.email, "password": PASSWORD, "csrf_token": token},
+    )
     assert client.post(base(certified) + "/issue").status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 0
     token = csrf_token(client.get(base(certified)).get_data(as_text=True))
-    assert client.post(base(certified) + "/issue", data={"csrf_token": token}
-                       ).status_code == 302
+    assert client.post(base(certified) + "/issue", data={"csrf_token": token}).status_code == 302
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count(Certificate.id))) == 3

@@ -57,17 +57,26 @@ def door(app, make_event, make_user, make_unit, person, enrol):
         "admin": make_user(Role.ADMIN),
     }
     bappeda = make_unit(name="Badan Perencanaan Pembangunan Daerah", short_name="Bappeda")
-    event = make_event(owner=users["owner"], starts_at=DAY1,
-                       ends_at=DAY1 + timedelta(days=1, hours=8), capacity=4)
+    event = make_event(
+        owner=users["owner"], starts_at=DAY1, ends_at=DAY1 + timedelta(days=1, hours=8), capacity=4
+    )
     with app.app_context():
-        checkin.assign_staff(db.session.get(Event, event.id),
-                             db.session.get(User, users["assigned_staff"].id),
-                             db.session.get(User, users["owner"].id))
+        checkin.assign_staff(
+            db.session.get(Event, event.id),
+            db.session.get(User, users["assigned_staff"].id),
+            db.session.get(User, users["owner"].id),
+        )
         db.session.commit()
     regs = {
-        "sri": enrol(event, person(name="Sri Wahyuni, S.E.", unit=bappeda,
-                                      employment_status="pns",
-                                      nip="19680411 199303 2 009")),
+        "sri": enrol(
+            event,
+            person(
+                name="Sri Wahyuni, S.E.",
+                unit=bappeda,
+                employment_status="pns",
+                nip="19680411 199303 2 009",
+            ),
+        ),
         "budi": enrol(event, person(name="Budi Santoso")),
         "cancelled": enrol(event, person(name="Dedi Batal")),
     }
@@ -76,8 +85,11 @@ def door(app, make_event, make_user, make_unit, person, enrol):
     regs["wati"] = enrol(event, person(name="Wati Lestari"))
     regs["ahmad"] = enrol(event, person(name="Ahmad Hadir"))
     regs["waiting"] = enrol(event, person(name="Tono Antre"))
-    assert [regs[k].status for k in ("wati", "ahmad", "waiting")] == \
-        ["confirmed", "confirmed", "waitlisted"]
+    assert [regs[k].status for k in ("wati", "ahmad", "waiting")] == [
+        "confirmed",
+        "confirmed",
+        "waitlisted",
+    ]
     return Door(event, users, regs)
 
 
@@ -99,21 +111,38 @@ def scan(client, door, code, **body):
 def seed_checkin(app, door, reg_label="budi", who="assigned_staff") -> int:
     with app.app_context():
         actor = db.session.get(User, door.users[who].id)
-        result = checkin.scan(checkin.open_door(actor, door.event.id, FIXED_NOW),
-                              door.regs[reg_label].check_in_code, actor=actor, now=FIXED_NOW)
+        result = checkin.scan(
+            checkin.open_door(actor, door.event.id, FIXED_NOW),
+            door.regs[reg_label].check_in_code,
+            actor=actor,
+            now=FIXED_NOW,
+        )
         assert result.result == "ok"
         return result.checkin.id
 
 
 # --- permissions -----------------------------------------------------------------
 
-ROLES = ["anonymous", "participant", "staff", "assigned_staff", "owner", "other_organizer",
-         "admin"]
-DOOR = {"anonymous": None, "participant": 403, "staff": 403, "assigned_staff": 200,
-        "owner": 200, "other_organizer": 403, "admin": 200}
+ROLES = ["anonymous", "participant", "staff", "assigned_staff", "owner", "other_organizer", "admin"]
+DOOR = {
+    "anonymous": None,
+    "participant": 403,
+    "staff": 403,
+    "assigned_staff": 200,
+    "owner": 200,
+    "other_organizer": 403,
+    "admin": 200,
+}
 UNDO = {**DOOR, "assigned_staff": 403}
-STAFF_PAGE = {"anonymous": 302, "participant": 403, "staff": 403, "assigned_staff": 403,
-              "owner": 200, "other_organizer": 404, "admin": 200}
+STAFF_PAGE = {
+    "anonymous": 302,
+    "participant": 403,
+    "staff": 403,
+    "assigned_staff": 403,
+    "owner": 200,
+    "other_organizer": 404,
+    "admin": 200,
+}
 
 # (method, path, expected by role, anonymous answer, json body)
 ROUTES = [
@@ -130,8 +159,7 @@ ROUTES = [
 
 @pytest.mark.parametrize("role", ROLES)
 @pytest.mark.parametrize(("method", "path", "expected", "anonymous", "body"), ROUTES)
-def test_permission_table(app, client, login, door, role, method, path, expected, anonymous,
-                          body):
+def test_permission_table(app, client, login, door, role, method, path, expected, anonymous, body):
     cid = seed_checkin(app, door)
     url = path.format(id=door.event.id, rid=door.regs["sri"].id, cid=cid)
     as_user(client, login, door.users[role])
@@ -152,15 +180,21 @@ def test_staff_assignment_post_permissions(client, login, door):
     url = f"/checkin/events/{door.event.id}/staff"
     data = {"action": "assign", "user_id": str(new_staff_id)}
     assert client.post(url, data=data).status_code == 302  # anonymous: to the login page
-    for role, want in [("participant", 403), ("assigned_staff", 403),
-                       ("other_organizer", 404), ("owner", 302)]:
+    for role, want in [
+        ("participant", 403),
+        ("assigned_staff", 403),
+        ("other_organizer", 404),
+        ("owner", 302),
+    ]:
         client.post("/auth/logout")
         login(door.users[role])
         assert client.post(url, data=data).status_code == want, role
 
 
-@pytest.mark.parametrize("path", ["/checkin/events/9999", "/checkin/events/9999/stats",
-                                  "/checkin/events/9999/search?q=ab"])
+@pytest.mark.parametrize(
+    "path",
+    ["/checkin/events/9999", "/checkin/events/9999/stats", "/checkin/events/9999/search?q=ab"],
+)
 def test_unknown_event_is_404(client, login, door, path):
     login(door.users["admin"])
     response = client.get(path)
@@ -209,8 +243,9 @@ def test_page_has_what_the_script_needs(client, login, door):
     assert "Atur petugas presensi" not in page  # staff do not manage the door staff
     client.post("/auth/logout")
     login(door.users["owner"])
-    assert "Atur petugas presensi" in client.get(
-        f"/checkin/events/{door.event.id}").get_data(as_text=True)
+    assert "Atur petugas presensi" in client.get(f"/checkin/events/{door.event.id}").get_data(
+        as_text=True
+    )
 
 
 def test_nav_shows_presensi_for_door_roles_only(client, login, door):
@@ -232,9 +267,13 @@ def test_ok_then_already_with_who_and_when(app, client, login, door):
     body = first.get_json()
     assert body["result"] == "ok" and body["tone"] == "ok"
     assert body["message"] == "Berhasil hadir"
-    assert body["registration"] == {"id": sri.id, "name": "Sri Wahyuni, S.E.",
-                                    "unit": "Badan Perencanaan Pembangunan Daerah",
-                                    "role": "participant", "role_label": "Peserta"}
+    assert body["registration"] == {
+        "id": sri.id,
+        "name": "Sri Wahyuni, S.E.",
+        "unit": "Badan Perencanaan Pembangunan Daerah",
+        "role": "participant",
+        "role_label": "Peserta",
+    }
     assert body["checked_in_at"] == "2030-01-15T09:00:00+07:00"
     assert body["checked_in_at_text"] == "09.00 WIB"
     assert body["by"] == "Rina Petugas"
@@ -248,8 +287,11 @@ def test_ok_then_already_with_who_and_when(app, client, login, door):
     assert checkin_rows(app) == 1
     with app.app_context():
         row = db.session.scalar(sa.select(Checkin))
-        assert (row.registration_id, row.method, row.scanned_by_id) == \
-            (sri.id, CheckinMethod.CAMERA, door.users["assigned_staff"].id)
+        assert (row.registration_id, row.method, row.scanned_by_id) == (
+            sri.id,
+            CheckinMethod.CAMERA,
+            door.users["assigned_staff"].id,
+        )
 
 
 def test_the_door_answers_in_the_users_language(client, login, door):
@@ -264,13 +306,15 @@ def test_the_door_answers_in_the_users_language(client, login, door):
     # in the language it was first given in.
     client.post("/auth/language", data={"lang": "id"})
     assert scan(client, door, door.regs["budi"].check_in_code).get_json()["message"] == (
-        "Sudah tercatat hadir hari ini")
+        "Sudah tercatat hadir hari ini"
+    )
 
 
 def test_handheld_scanner_whitespace_and_method(app, client, login, door):
     login(door.users["owner"])
-    body = scan(client, door, f"  {door.regs['budi'].check_in_code}\r\n",
-                method="scanner").get_json()
+    body = scan(
+        client, door, f"  {door.regs['budi'].check_in_code}\r\n", method="scanner"
+    ).get_json()
     assert body["result"] == "ok"
     with app.app_context():
         assert db.session.scalar(sa.select(Checkin.method)) == CheckinMethod.SCANNER
@@ -298,10 +342,13 @@ def test_wrong_event_hides_a_draft(app, client, login, door, make_event, person,
     assert body["detail"] == "Tiket ini untuk kegiatan lain."
 
 
-@pytest.mark.parametrize(("label", "result", "tone", "words"), [
-    ("cancelled", "cancelled", "error", "dibatalkan"),
-    ("waiting", "not_confirmed", "warn", "daftar tunggu"),
-])
+@pytest.mark.parametrize(
+    ("label", "result", "tone", "words"),
+    [
+        ("cancelled", "cancelled", "error", "dibatalkan"),
+        ("waiting", "not_confirmed", "warn", "daftar tunggu"),
+    ],
+)
 def test_cancelled_and_waitlisted(app, client, login, door, label, result, tone, words):
     login(door.users["assigned_staff"])
     body = scan(client, door, door.regs[label].check_in_code).get_json()
@@ -315,8 +362,9 @@ def test_not_event_day(app, client, login, door, make_event, person, enrol):
     later = make_event(owner=door.users["owner"], title="Workshop Lanjutan")  # in 10 days
     reg = enrol(later, person())
     login(door.users["owner"])
-    response = client.post(f"/checkin/events/{later.id}/scan",
-                           json={"code": reg.check_in_code, "method": "camera"})
+    response = client.post(
+        f"/checkin/events/{later.id}/scan", json={"code": reg.check_in_code, "method": "camera"}
+    )
     body = response.get_json()
     assert (body["result"], body["tone"]) == ("not_event_day", "warn")
     assert "Jadwal kegiatan: Jumat, 25 Januari 2030" in body["detail"]
@@ -347,8 +395,7 @@ def test_bad_scanned_text_is_a_clear_not_found(app, client, login, door, text):
     assert checkin_rows(app) == 0
 
 
-def test_another_events_code_records_nothing(app, client, login, door, make_event, person,
-                                             enrol):
+def test_another_events_code_records_nothing(app, client, login, door, make_event, person, enrol):
     other = make_event(starts_at=DAY1)
     reg = enrol(other, person())
     login(door.users["admin"])
@@ -356,21 +403,25 @@ def test_another_events_code_records_nothing(app, client, login, door, make_even
     assert checkin_rows(app) == 0
 
 
-@pytest.mark.parametrize("body", [
-    pytest.param(None, id="not-json"),
-    pytest.param(["a", "b"], id="json-list"),
-    pytest.param({"code": 12345}, id="number-code"),
-    pytest.param({"code": None}, id="null-code"),
-    pytest.param({"code": "x" * 43, "method": "telepathy"}, id="bad-method"),
-    pytest.param({"code": "x" * 43, "nonce": "a b"}, id="bad-nonce"),
-    pytest.param({"code": "x" * 43, "nonce": 7}, id="number-nonce"),
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param(None, id="not-json"),
+        pytest.param(["a", "b"], id="json-list"),
+        pytest.param({"code": 12345}, id="number-code"),
+        pytest.param({"code": None}, id="null-code"),
+        pytest.param({"code": "x" * 43, "method": "telepathy"}, id="bad-method"),
+        pytest.param({"code": "x" * 43, "nonce": "a b"}, id="bad-nonce"),
+        pytest.param({"code": "x" * 43, "nonce": 7}, id="number-nonce"),
+    ],
+)
 def test_malformed_requests_answer_json_without_5xx(app, client, login, door, body):
     login(door.users["assigned_staff"])
     url = f"/checkin/events/{door.event.id}/scan"
     if body is None:
-        response = client.post(url, data="code=abc",
-                               content_type="application/x-www-form-urlencoded")
+        response = client.post(
+            url, data="code=abc", content_type="application/x-www-form-urlencoded"
+        )
     else:
         response = client.post(url, json=body)
     assert response.status_code in (200, 400)
@@ -432,8 +483,9 @@ def test_search_checkin(app, client, login, door, make_event, person, enrol):
     stranger = enrol(make_event(starts_at=DAY1), person())
     other_url = f"/checkin/events/{door.event.id}/registrations/{stranger.id}/checkin"
     assert client.post(other_url, json={}).get_json()["result"] == "not_found"
-    cancelled_url = f"/checkin/events/{door.event.id}/registrations/" \
-                    f"{door.regs['cancelled'].id}/checkin"
+    cancelled_url = (
+        f"/checkin/events/{door.event.id}/registrations/{door.regs['cancelled'].id}/checkin"
+    )
     assert client.post(cancelled_url, json={}).get_json()["result"] == "cancelled"
     assert checkin_rows(app) == 1
 
@@ -469,8 +521,15 @@ def test_recent_is_limited_to_twenty(app, client, login, door, person, enrol, ma
     with app.app_context():
         for reg in regs:
             actor = db.session.get(User, owner.id)
-            assert checkin.scan(checkin.open_door(actor, event.id, FIXED_NOW), reg.check_in_code,
-                                actor=actor, now=FIXED_NOW).result == "ok"
+            assert (
+                checkin.scan(
+                    checkin.open_door(actor, event.id, FIXED_NOW),
+                    reg.check_in_code,
+                    actor=actor,
+                    now=FIXED_NOW,
+                ).result
+                == "ok"
+            )
     login(door.users["owner"])
     stats = client.get(f"/checkin/events/{big.id}/stats").get_json()
     assert stats["checked_in"] == 22 and len(stats["recent"]) == 20
@@ -490,8 +549,11 @@ def test_undo_by_organizer_keeps_an_audit_row(app, client, login, door):
     login(door.users["owner"])
     response = client.post(f"/checkin/events/{door.event.id}/checkins/{cid}/undo", json={})
     assert response.status_code == 200
-    assert response.get_json()["removed"] == {"id": cid, "registration_id": door.regs["sri"].id,
-                                              "name": "Sri Wahyuni, S.E."}
+    assert response.get_json()["removed"] == {
+        "id": cid,
+        "registration_id": door.regs["sri"].id,
+        "name": "Sri Wahyuni, S.E.",
+    }
     assert checkin_rows(app) == 0
     with app.app_context():
         entry = db.session.scalar(sa.select(AuditLog).where(AuditLog.action == "checkin.undo"))
@@ -510,18 +572,25 @@ def test_undo_refused_for_staff(app, client, login, door):
     assert response.status_code == 403 and response.get_json()["error"] == "forbidden"
     assert checkin_rows(app) == 1
     with app.app_context():
-        assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(
-            AuditLog.action == "checkin.undo")) == 0
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "checkin.undo")
+            )
+            == 0
+        )
 
 
-def test_undo_of_another_events_checkin_is_404(app, client, login, door, make_event, person,
-                                               enrol):
+def test_undo_of_another_events_checkin_is_404(app, client, login, door, make_event, person, enrol):
     other = make_event(owner=door.users["owner"], starts_at=DAY1)
     reg = enrol(other, person())
     with app.app_context():
         actor = db.session.get(User, door.users["owner"].id)
-        cid = checkin.scan(checkin.open_door(actor, other.id, FIXED_NOW), reg.check_in_code,
-                           actor=actor, now=FIXED_NOW).checkin.id
+        cid = checkin.scan(
+            checkin.open_door(actor, other.id, FIXED_NOW),
+            reg.check_in_code,
+            actor=actor,
+            now=FIXED_NOW,
+        ).checkin.id
     login(door.users["owner"])
     response = client.post(f"/checkin/events/{door.event.id}/checkins/{cid}/undo", json={})
     assert response.status_code == 404
@@ -541,16 +610,21 @@ def test_assign_and_remove_staff(app, client, login, door, make_user):
     assert options == [str(door.users["staff"].id)]  # active staff not yet assigned only
     assert str(inactive.id) not in options
 
-    response = client.post(url, data={"action": "assign",
-                                      "user_id": str(door.users["staff"].id)})
+    response = client.post(url, data={"action": "assign", "user_id": str(door.users["staff"].id)})
     assert response.status_code == 302
     page = client.get(url).get_data(as_text=True)
     assert "Andi Saputra ditugaskan sebagai petugas presensi." in page
     with app.app_context():
-        assert {u.name for u in checkin.assigned_staff(door.event.id)} == \
-            {"Andi Saputra", "Rina Petugas"}
-        assert db.session.scalar(sa.select(sa.func.count(AuditLog.id)).where(
-            AuditLog.action == "staff.assign")) == 2
+        assert {u.name for u in checkin.assigned_staff(door.event.id)} == {
+            "Andi Saputra",
+            "Rina Petugas",
+        }
+        assert (
+            db.session.scalar(
+                sa.select(sa.func.count(AuditLog.id)).where(AuditLog.action == "staff.assign")
+            )
+            == 2
+        )
 
     client.post("/auth/logout")
     login(door.users["staff"])  # the newly assigned staff member may now open the door
@@ -558,8 +632,9 @@ def test_assign_and_remove_staff(app, client, login, door, make_user):
     client.post("/auth/logout")
     login(door.users["owner"])
 
-    response = client.post(url, data={"action": "remove",
-                                      "user_id": str(door.users["assigned_staff"].id)})
+    response = client.post(
+        url, data={"action": "remove", "user_id": str(door.users["assigned_staff"].id)}
+    )
     assert response.status_code == 302
     with app.app_context():
         assert [u.name for u in checkin.assigned_staff(door.event.id)] == ["Andi Saputra"]
@@ -574,8 +649,9 @@ def test_a_draft_door_is_unknown_to_who_may_not_see_it(app, client, login, door,
     draft = make_event(owner=door.users["owner"], status="draft")
     login(door.users["other_organizer"])
     assert client.get(f"/checkin/events/{draft.id}").status_code == 404
-    assert client.post(f"/checkin/events/{draft.id}/scan",
-                       json={"code": "x" * 43}).status_code == 404
+    assert (
+        client.post(f"/checkin/events/{draft.id}/scan", json={"code": "x" * 43}).status_code == 404
+    )
     assert client.get(f"/checkin/events/{door.event.id}").status_code == 403
     client.post("/auth/logout")
     login(door.users["owner"])
@@ -585,11 +661,16 @@ def test_a_draft_door_is_unknown_to_who_may_not_see_it(app, client, login, door,
 @pytest.mark.parametrize("user_id", ["participant", "admin", "inactive", "abc", ""])
 def test_assign_refuses_non_staff(app, client, login, door, make_user, user_id):
     inactive = make_user(Role.STAFF, active=False)
-    ids = {"participant": door.users["participant"].id, "admin": door.users["admin"].id,
-           "inactive": inactive.id}
+    ids = {
+        "participant": door.users["participant"].id,
+        "admin": door.users["admin"].id,
+        "inactive": inactive.id,
+    }
     login(door.users["owner"])
-    response = client.post(f"/checkin/events/{door.event.id}/staff",
-                           data={"action": "assign", "user_id": str(ids.get(user_id, user_id))})
+    response = client.post(
+        f"/checkin/events/{door.event.id}/staff",
+        data={"action": "assign", "user_id": str(ids.get(user_id, user_id))},
+    )
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert 'id="user_id-error"' in page
@@ -621,8 +702,10 @@ class TestThrottle:
             response = scan(client, door, door.regs[label].check_in_code)
             assert response.status_code == 200
             assert response.get_json()["result"] == "ok"
-        assert scan(client, door, door.regs["sri"].check_in_code).get_json()["result"] == \
-            "already_checked_in"
+        assert (
+            scan(client, door, door.regs["sri"].check_in_code).get_json()["result"]
+            == "already_checked_in"
+        )
         assert checkin_rows(app) == 3
 
     def test_the_limit_is_per_user(self, app, client, login, door):
@@ -648,10 +731,13 @@ class TestCsrf:
     @staticmethod
     def login_with_token(client, user):
         page = client.get("/auth/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or \
-            re.search(r'name="csrf_token" value="([^"]+)"', page)
-        response = client.post("/auth/login", data={
-            "email": user.email, "password": "rahasia-123", "csrf_token": token.group(1)})
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page) or re.search(
+            r'name="csrf_token" value="([^"]+)"', page
+        )
+        response = client.post(
+            "/auth/login",
+            data={"email": user.email, "password": "rahasia-123", "csrf_token": token.group(1)},
+        )
         assert response.status_code == 302
 
     def test_json_posts_need_the_csrf_header(self, app, client, door):
@@ -673,15 +759,21 @@ class TestCsrf:
         for url, body in posts:
             assert client.post(url, json=body, headers={"X-CSRFToken": token}).status_code == 200
         with app.app_context():
-            names = set(db.session.scalars(sa.select(Registration.name).join(
-                Checkin, Checkin.registration_id == Registration.id)))
+            names = set(
+                db.session.scalars(
+                    sa.select(Registration.name).join(
+                        Checkin, Checkin.registration_id == Registration.id
+                    )
+                )
+            )
         assert names == {"Sri Wahyuni, S.E.", "Ahmad Hadir"}
 
     def test_staff_form_needs_csrf(self, app, client, door):
         self.login_with_token(client, door.users["owner"])
         url = f"/checkin/events/{door.event.id}/staff"
-        response = client.post(url, data={"action": "assign",
-                                          "user_id": str(door.users["staff"].id)})
+        response = client.post(
+            url, data={"action": "assign", "user_id": str(door.users["staff"].id)}
+        )
         assert response.status_code in (400, 422)
         with app.app_context():
             assert db.session.scalar(sa.select(sa.func.count(EventStaff.id))) == 1

@@ -23,18 +23,21 @@ class OtherProcess:
     process; on SQLite it waits (busy timeout) while this request holds the lock."""
 
     def __init__(self, app):
-        self.engine = sa.create_engine(app.config["SQLALCHEMY_DATABASE_URI"],
-                                       connect_args={"timeout": 30}
-                                       if "sqlite" in app.config["SQLALCHEMY_DATABASE_URI"]
-                                       else {})
+        self.engine = sa.create_engine(
+            app.config["SQLALCHEMY_DATABASE_URI"],
+            connect_args={"timeout": 30}
+            if "sqlite" in app.config["SQLALCHEMY_DATABASE_URI"]
+            else {},
+        )
         self.thread = None
         self.error = None
 
     def write(self, name: str) -> None:
         try:
             with self.engine.begin() as conn:
-                conn.execute(sa.insert(Unit.__table__).values(name=name, short_name=name[:20],
-                                                              active=True))
+                conn.execute(
+                    sa.insert(Unit.__table__).values(name=name, short_name=name[:20], active=True)
+                )
         except Exception as exc:  # reported by the test in finish()
             self.error = exc
 
@@ -56,9 +59,9 @@ def unit_names(app) -> list[str]:
         return list(db.session.scalars(sa.select(Unit.name).order_by(Unit.name)))
 
 
-def test_a_form_post_survives_another_process_writing_meanwhile(app, client, login,
-                                                                make_user, make_event,
-                                                                monkeypatch):
+def test_a_form_post_survives_another_process_writing_meanwhile(
+    app, client, login, make_user, make_event, monkeypatch
+):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner)
     other = OtherProcess(app)
@@ -70,8 +73,9 @@ def test_a_form_post_survives_another_process_writing_meanwhile(app, client, log
 
     monkeypatch.setattr(events, "update_event", update_while_another_process_writes)
     login(owner)
-    response = client.post(f"/organizer/events/{event.id}/edit",
-                           data=form_data(title="Workshop Inovasi (diubah)"))
+    response = client.post(
+        f"/organizer/events/{event.id}/edit", data=form_data(title="Workshop Inovasi (diubah)")
+    )
     other.finish()
     assert response.status_code == 302
     with app.app_context():
@@ -79,9 +83,9 @@ def test_a_form_post_survives_another_process_writing_meanwhile(app, client, log
     assert "Dinas Kesehatan" in unit_names(app)
 
 
-def test_an_export_is_audited_although_another_process_wrote_meanwhile(app, client, login,
-                                                                       make_user, make_event,
-                                                                       monkeypatch):
+def test_an_export_is_audited_although_another_process_wrote_meanwhile(
+    app, client, login, make_user, make_event, monkeypatch
+):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner)
     other = OtherProcess(app)

@@ -14,8 +14,9 @@ def failing_app(app):
     return app
 
 
-@pytest.mark.parametrize(("lang", "text"), [("id", "Terjadi kesalahan pada server"),
-                                            ("en", "A server error occurred")])
+@pytest.mark.parametrize(
+    ("lang", "text"), [("id", "Terjadi kesalahan pada server"), ("en", "A server error occurred")]
+)
 def test_500_is_friendly_and_hides_the_traceback(failing_app, lang, text):
     failing_app.config["PROPAGATE_EXCEPTIONS"] = False
     client = failing_app.test_client()
@@ -29,8 +30,13 @@ def test_500_is_friendly_and_hides_the_traceback(failing_app, lang, text):
     assert "secret detail" not in body
 
 
-@pytest.mark.parametrize(("lang", "text"), [("id", "Halaman yang Anda cari tidak ditemukan"),
-                                            ("en", "The page you are looking for was not found")])
+@pytest.mark.parametrize(
+    ("lang", "text"),
+    [
+        ("id", "Halaman yang Anda cari tidak ditemukan"),
+        ("en", "The page you are looking for was not found"),
+    ],
+)
 def test_404_page_in_both_languages(client, lang, text):
     with client.session_transaction() as session:
         session["lang"] = lang

@@ -69,8 +69,9 @@ def input_value(response, field_id: str) -> str | None:
 
 
 def textarea_value(response, field_id: str) -> str | None:
-    match = re.search(rf'<textarea[^>]*\bid="{field_id}"[^>]*>(.*?)</textarea>', page(response),
-                      re.S)
+    match = re.search(
+        rf'<textarea[^>]*\bid="{field_id}"[^>]*>(.*?)</textarea>', page(response), re.S
+    )
     return html.unescape(match.group(1)).lstrip("\r\n") if match else None
 
 
@@ -151,16 +152,22 @@ def test_unknown_event_is_404_even_for_admin(client, login, make_user):
 
 def test_list_shows_own_events_with_status_badges(client, login, make_user, make_event):
     owner = make_user(Role.ORGANIZER)
-    for status, title in [(EventStatus.DRAFT, "Acara draf"),
-                          (EventStatus.PUBLISHED, "Acara terbit"),
-                          (EventStatus.CANCELLED, "Acara batal"),
-                          (EventStatus.FINISHED, "Acara selesai")]:
+    for status, title in [
+        (EventStatus.DRAFT, "Acara draf"),
+        (EventStatus.PUBLISHED, "Acara terbit"),
+        (EventStatus.CANCELLED, "Acara batal"),
+        (EventStatus.FINISHED, "Acara selesai"),
+    ]:
         make_event(owner=owner, status=status, title=title)
     make_event(title="Milik orang lain")
     login(owner)
     text = page(client.get("/organizer/events"))
-    for badge, title in [("Draf", "Acara draf"), ("Terbit", "Acara terbit"),
-                         ("Dibatalkan", "Acara batal"), ("Selesai", "Acara selesai")]:
+    for badge, title in [
+        ("Draf", "Acara draf"),
+        ("Terbit", "Acara terbit"),
+        ("Dibatalkan", "Acara batal"),
+        ("Selesai", "Acara selesai"),
+    ]:
         item = re.search(rf"<li class=\"list-group-item.*?{title}.*?</li>", text, re.S).group(0)
         assert f">{badge}</span>" in item
     assert "Milik orang lain" not in text
@@ -195,16 +202,23 @@ def test_new_form_renders_every_field(client, login, make_user, make_unit):
     response = client.get("/organizer/events/new")
     text = page(response)
     assert response.status_code == 200
-    for name in ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at",
-                 "agenda-0-starts_at"):
-        assert re.search(rf'<input[^>]*id="{name}"[^>]*type="datetime-local"', text) or \
-            re.search(rf'<input[^>]*type="datetime-local"[^>]*id="{name}"', text), name
+    for name in (
+        "starts_at",
+        "ends_at",
+        "registration_opens_at",
+        "registration_closes_at",
+        "agenda-0-starts_at",
+    ):
+        assert re.search(rf'<input[^>]*id="{name}"[^>]*type="datetime-local"', text) or re.search(
+            rf'<input[^>]*type="datetime-local"[^>]*id="{name}"', text
+        ), name
     assert 'id="description"' in text
     assert "<textarea" in text
     assert "Kuota per unit kerja" in text
     assert "Aktifkan daftar tunggu" in text
-    assert re.search(r'<input[^>]*checked[^>]*id="waitlist"|<input[^>]*id="waitlist"[^>]*checked',
-                     text)
+    assert re.search(
+        r'<input[^>]*checked[^>]*id="waitlist"|<input[^>]*id="waitlist"[^>]*checked', text
+    )
     assert "Kosongkan bila kegiatan berlangsung setiap hari" in text
     assert "— pilih —" in text
     assert "Badan Perencanaan Pembangunan Daerah" in text
@@ -237,17 +251,25 @@ def test_create_saves_a_draft_and_redirects_to_it(app, client, login, make_user,
         assert (event.capacity, event.unit_quota, event.waitlist) == (80, 3, True)
         assert event.day_dates == [date(2030, 2, 7), date(2030, 2, 8)]  # empty: every day
         assert [(s.name, s.affiliation) for s in event.speakers] == [
-            ("Elke Rapp", "Team Leader, GIZ")]
+            ("Elke Rapp", "Team Leader, GIZ")
+        ]
         assert [(a.starts_at, a.title, a.speaker) for a in event.agenda] == [
-            (datetime(2030, 2, 7, 1, 30, tzinfo=UTC), "Pembukaan", "Ibrahim Iliyas")]
+            (datetime(2030, 2, 7, 1, 30, tzinfo=UTC), "Pembukaan", "Ibrahim Iliyas")
+        ]
     assert urlsplit(response.location).path == f"/events/{event_id}"
     assert "Kegiatan tersimpan" in page(client.get(response.location))
 
 
 def test_create_with_chosen_days_unchecked_waitlist_and_no_limits(app, client, login, make_user):
     login(make_user(Role.ORGANIZER))
-    data = form_data(days="2030-02-08", capacity="", unit_quota="", waitlist=None,
-                     registration_opens_at="", registration_closes_at="")
+    data = form_data(
+        days="2030-02-08",
+        capacity="",
+        unit_quota="",
+        waitlist=None,
+        registration_opens_at="",
+        registration_closes_at="",
+    )
     assert client.post("/organizer/events/new", data=data).status_code == 302
     with app.app_context():
         event = db.session.scalar(db.select(Event))
@@ -261,18 +283,22 @@ def test_days_accept_commas_new_lines_and_day_first_dates(app, client, login, ma
     data = form_data(ends_at="2030-02-09T16:00", days="2030-02-09,\r\n07/02/2030")
     assert client.post("/organizer/events/new", data=data).status_code == 302
     with app.app_context():
-        assert db.session.scalar(db.select(Event)).day_dates == [date(2030, 2, 7),
-                                                                  date(2030, 2, 9)]
+        assert db.session.scalar(db.select(Event)).day_dates == [date(2030, 2, 7), date(2030, 2, 9)]
 
 
 def test_removed_and_blank_rows_are_ignored(app, client, login, make_user):
     """Rows deleted by the script leave gaps in the numbering; blank rows are skipped."""
     login(make_user(Role.ORGANIZER))
-    data = form_data(**{
-        "speakers-0-name": "", "speakers-0-affiliation": "",
-        "speakers-3-name": "Dina Limanto", "speakers-3-affiliation": "GIZ",
-        "speakers-7-name": "Hertian Silawati", "speakers-7-affiliation": "",
-    })
+    data = form_data(
+        **{
+            "speakers-0-name": "",
+            "speakers-0-affiliation": "",
+            "speakers-3-name": "Dina Limanto",
+            "speakers-3-affiliation": "GIZ",
+            "speakers-7-name": "Hertian Silawati",
+            "speakers-7-affiliation": "",
+        }
+    )
     assert client.post("/organizer/events/new", data=data).status_code == 302
     with app.app_context():
         event = db.session.scalar(db.select(Event))
@@ -280,44 +306,82 @@ def test_removed_and_blank_rows_are_ignored(app, client, login, make_user):
 
 
 BAD_INPUT = [
-    pytest.param({"ends_at": "2030-02-07T07:00"}, "ends_at",
-                 "Waktu selesai harus setelah waktu mulai.", id="end-before-start"),
-    pytest.param({"registration_closes_at": "2030-02-08T17:00"}, "registration_closes_at",
-                 "Pendaftaran harus ditutup paling lambat saat kegiatan selesai.",
-                 id="registration-closes-after-end"),
-    pytest.param({"capacity": "0"}, "capacity", "Harus bilangan bulat lebih dari 0.",
-                 id="capacity-zero"),
-    pytest.param({"capacity": "-4"}, "capacity", "Harus bilangan bulat lebih dari 0.",
-                 id="capacity-negative"),
-    pytest.param({"capacity": "sepuluh"}, "capacity", "Isi dengan bilangan bulat, misalnya 40.",
-                 id="capacity-not-a-number"),
-    pytest.param({"capacity": "99999999999999"}, "capacity", "Paling banyak 1.000.000.",
-                 id="capacity-huge"),
-    pytest.param({"title": "x" * 10_000}, "title", "Paling banyak 200 karakter.",
-                 id="title-too-long"),
+    pytest.param(
+        {"ends_at": "2030-02-07T07:00"},
+        "ends_at",
+        "Waktu selesai harus setelah waktu mulai.",
+        id="end-before-start",
+    ),
+    pytest.param(
+        {"registration_closes_at": "2030-02-08T17:00"},
+        "registration_closes_at",
+        "Pendaftaran harus ditutup paling lambat saat kegiatan selesai.",
+        id="registration-closes-after-end",
+    ),
+    pytest.param(
+        {"capacity": "0"}, "capacity", "Harus bilangan bulat lebih dari 0.", id="capacity-zero"
+    ),
+    pytest.param(
+        {"capacity": "-4"}, "capacity", "Harus bilangan bulat lebih dari 0.", id="capacity-negative"
+    ),
+    pytest.param(
+        {"capacity": "sepuluh"},
+        "capacity",
+        "Isi dengan bilangan bulat, misalnya 40.",
+        id="capacity-not-a-number",
+    ),
+    pytest.param(
+        {"capacity": "99999999999999"}, "capacity", "Paling banyak 1.000.000.", id="capacity-huge"
+    ),
+    pytest.param(
+        {"title": "x" * 10_000}, "title", "Paling banyak 200 karakter.", id="title-too-long"
+    ),
     pytest.param({"title": "   "}, "title", "Wajib diisi.", id="title-blank"),
     pytest.param({"venue": ""}, "venue", "Wajib diisi.", id="venue-blank"),
-    pytest.param({"starts_at": "7 Februari 2030 08.00"}, "starts_at",
-                 "Tanggal dan jam tidak dikenali. Tulis seperti 2018-03-08T08:00.",
-                 id="start-wrong-format"),
+    pytest.param(
+        {"starts_at": "7 Februari 2030 08.00"},
+        "starts_at",
+        "Tanggal dan jam tidak dikenali. Tulis seperti 2018-03-08T08:00.",
+        id="start-wrong-format",
+    ),
     pytest.param({"starts_at": ""}, "starts_at", "Wajib diisi.", id="start-missing"),
-    pytest.param({"registration_opens_at": "2030-13-01T08:00"}, "registration_opens_at",
-                 "Tanggal dan jam tidak dikenali. Tulis seperti 2018-03-08T08:00.",
-                 id="opens-impossible-month"),
-    pytest.param({"starts_at": "0001-01-01T00:00"}, "starts_at",
-                 "Tahun harus antara 1900 dan 2999.", id="start-year-one"),
-    pytest.param({"days": "2030-02-31"}, "days",
-                 "Tanggal tidak dikenali: 2030-02-31. Tulis seperti 2018-03-08.",
-                 id="day-wrong-format"),
-    pytest.param({"days": "2030-02-07, 2030-02-10"}, "days",
-                 "Hari kegiatan harus di antara tanggal mulai dan selesai.",
-                 id="day-outside-event"),
-    pytest.param({"unit_quota": "81"}, "unit_quota",
-                 "Kuota per unit tidak boleh melebihi kapasitas.", id="quota-over-capacity"),
-    pytest.param({"unit_id": "999999"}, "unit_id", "Unit kerja tidak dikenal.",
-                 id="unknown-unit"),
-    pytest.param({"agenda-0-starts_at": "", "agenda-0-title": "Pembukaan"},
-                 "agenda-0-starts_at", "Isi waktu mulai acara ini.", id="agenda-row-no-time"),
+    pytest.param(
+        {"registration_opens_at": "2030-13-01T08:00"},
+        "registration_opens_at",
+        "Tanggal dan jam tidak dikenali. Tulis seperti 2018-03-08T08:00.",
+        id="opens-impossible-month",
+    ),
+    pytest.param(
+        {"starts_at": "0001-01-01T00:00"},
+        "starts_at",
+        "Tahun harus antara 1900 dan 2999.",
+        id="start-year-one",
+    ),
+    pytest.param(
+        {"days": "2030-02-31"},
+        "days",
+        "Tanggal tidak dikenali: 2030-02-31. Tulis seperti 2018-03-08.",
+        id="day-wrong-format",
+    ),
+    pytest.param(
+        {"days": "2030-02-07, 2030-02-10"},
+        "days",
+        "Hari kegiatan harus di antara tanggal mulai dan selesai.",
+        id="day-outside-event",
+    ),
+    pytest.param(
+        {"unit_quota": "81"},
+        "unit_quota",
+        "Kuota per unit tidak boleh melebihi kapasitas.",
+        id="quota-over-capacity",
+    ),
+    pytest.param({"unit_id": "999999"}, "unit_id", "Unit kerja tidak dikenal.", id="unknown-unit"),
+    pytest.param(
+        {"agenda-0-starts_at": "", "agenda-0-title": "Pembukaan"},
+        "agenda-0-starts_at",
+        "Isi waktu mulai acara ini.",
+        id="agenda-row-no-time",
+    ),
 ]
 
 
@@ -343,16 +407,26 @@ def test_bad_input_is_shown_next_to_the_field_and_nothing_is_saved(
 @pytest.mark.parametrize(
     ("changes", "name", "message"),
     [
-        ({"agenda-0-starts_at": "2030-02-09T08:00"}, "agenda",
-         "Waktu acara harus di antara waktu mulai dan selesai kegiatan."),
-        ({"agenda-0-title": ""}, "agenda",
-         "Setiap acara perlu judul (paling banyak 300 karakter)."),
-        ({"speakers-0-name": ""}, "speakers",
-         "Setiap narasumber perlu nama (paling banyak 200 karakter)."),
+        (
+            {"agenda-0-starts_at": "2030-02-09T08:00"},
+            "agenda",
+            "Waktu acara harus di antara waktu mulai dan selesai kegiatan.",
+        ),
+        (
+            {"agenda-0-title": ""},
+            "agenda",
+            "Setiap acara perlu judul (paling banyak 300 karakter).",
+        ),
+        (
+            {"speakers-0-name": ""},
+            "speakers",
+            "Setiap narasumber perlu nama (paling banyak 200 karakter).",
+        ),
     ],
 )
-def test_list_errors_are_shown_above_the_list(app, client, login, make_user, changes, name,
-                                              message):
+def test_list_errors_are_shown_above_the_list(
+    app, client, login, make_user, changes, name, message
+):
     login(make_user(Role.ORGANIZER))
     response = client.post("/organizer/events/new", data=form_data(**changes))
     assert response.status_code == 422
@@ -361,15 +435,23 @@ def test_list_errors_are_shown_above_the_list(app, client, login, make_user, cha
     assert input_value(response, "speakers-0-affiliation") == "Team Leader, GIZ"
 
 
-def test_form_keeps_every_value_when_several_fields_are_wrong(app, client, login, make_user,
-                                                              make_unit):
+def test_form_keeps_every_value_when_several_fields_are_wrong(
+    app, client, login, make_user, make_unit
+):
     unit = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
     login(make_user(Role.ORGANIZER))
-    data = form_data(capacity="banyak", ends_at="2030-02-06T08:00", waitlist=None,
-                     unit_id=str(unit.id), **{
-        "speakers-1-name": "Hertian Silawati", "speakers-1-affiliation": "GIZ",
-        "agenda-1-starts_at": "2030-02-07T09:00", "agenda-1-title": "Sambutan",
-    })
+    data = form_data(
+        capacity="banyak",
+        ends_at="2030-02-06T08:00",
+        waitlist=None,
+        unit_id=str(unit.id),
+        **{
+            "speakers-1-name": "Hertian Silawati",
+            "speakers-1-affiliation": "GIZ",
+            "agenda-1-starts_at": "2030-02-07T09:00",
+            "agenda-1-title": "Sambutan",
+        },
+    )
     response = client.post("/organizer/events/new", data=data)
     assert response.status_code == 422
     # Parse errors and rule errors appear together, after one submit.
@@ -390,8 +472,10 @@ def test_markup_is_stored_as_typed_and_shown_escaped(app, client, login, make_us
     login(make_user(Role.ORGANIZER))
     title = '<script>alert("x")</script> & Co'
     description = "<b>tebal</b>\n<img src=x onerror=alert(1)>"
-    response = client.post("/organizer/events/new", data=form_data(
-        title=title, description=description, **{"speakers-0-name": "<i>Elke</i>"}))
+    response = client.post(
+        "/organizer/events/new",
+        data=form_data(title=title, description=description, **{"speakers-0-name": "<i>Elke</i>"}),
+    )
     assert response.status_code == 302
     with app.app_context():
         event = db.session.scalar(db.select(Event))
@@ -418,7 +502,8 @@ def test_markup_is_stored_as_typed_and_shown_escaped(app, client, login, make_us
 def test_edit_form_shows_current_values_in_wib(client, login, make_user, make_event):
     owner = make_user(Role.ORGANIZER)
     event = make_event(
-        owner=owner, title="Bimtek SINOVIK",
+        owner=owner,
+        title="Bimtek SINOVIK",
         starts_at=wib(2030, 2, 7, 8, 0),
         ends_at=wib(2030, 2, 7, 16, 0),
         speakers=[SpeakerInput("Dina Limanto", "GIZ")],
@@ -442,9 +527,13 @@ def test_edit_saves_changes_and_keeps_the_status(app, client, login, make_user, 
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, status=EventStatus.PUBLISHED)
     login(owner)
-    data = form_data(title="Judul baru", ends_at="2030-02-09T16:00",
-                     days="2030-02-07\n2030-02-09", capacity="", **{
-                         "speakers-0-name": "Hertian Silawati", "speakers-0-affiliation": ""})
+    data = form_data(
+        title="Judul baru",
+        ends_at="2030-02-09T16:00",
+        days="2030-02-07\n2030-02-09",
+        capacity="",
+        **{"speakers-0-name": "Hertian Silawati", "speakers-0-affiliation": ""},
+    )
     response = client.post(f"/organizer/events/{event.id}/edit", data=data)
     assert response.status_code == 302
     assert urlsplit(response.location).path == f"/events/{event.id}"
@@ -456,16 +545,19 @@ def test_edit_saves_changes_and_keeps_the_status(app, client, login, make_user, 
     assert [s.name for s in saved.speakers] == ["Hertian Silawati"]
     assert "Kegiatan tersimpan." in page(client.get(response.location))
     # The chosen days show in the form for the next edit.
-    assert input_value(client.get(f"/organizer/events/{event.id}/edit"), "days") == \
-        "2030-02-07, 2030-02-09"
+    assert (
+        input_value(client.get(f"/organizer/events/{event.id}/edit"), "days")
+        == "2030-02-07, 2030-02-09"
+    )
 
 
 def test_refused_edit_changes_nothing(app, client, login, make_user, make_event):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, title="Judul lama", capacity=50)
     login(owner)
-    response = client.post(f"/organizer/events/{event.id}/edit",
-                           data=form_data(title="Judul baru", capacity="0"))
+    response = client.post(
+        f"/organizer/events/{event.id}/edit", data=form_data(title="Judul baru", capacity="0")
+    )
     assert response.status_code == 422
     assert input_value(response, "title") == "Judul baru"
     saved = stored_event(app, event.id)
@@ -474,7 +566,8 @@ def test_refused_edit_changes_nothing(app, client, login, make_user, make_event)
 
 
 def test_event_whose_unit_was_deactivated_keeps_it_but_cannot_switch_to_another_inactive(
-        app, client, login, make_user, make_event, make_unit):
+    app, client, login, make_user, make_event, make_unit
+):
     unit = make_unit(name="Dinas Lama")
     other_inactive = make_unit(name="Dinas Tutup", active=False)
     owner = make_user(Role.ORGANIZER)
@@ -487,12 +580,15 @@ def test_event_whose_unit_was_deactivated_keeps_it_but_cannot_switch_to_another_
     assert response.status_code == 200
     assert "Kegiatan belum tersimpan." not in page(response)  # nothing is checked on GET
     assert re.search(rf'<option selected value="{unit.id}">Dinas Lama \(nonaktif\)', page(response))
-    kept = client.post(f"/organizer/events/{event.id}/edit",
-                       data=form_data(unit_id=str(unit.id), title="Judul diperbarui"))
+    kept = client.post(
+        f"/organizer/events/{event.id}/edit",
+        data=form_data(unit_id=str(unit.id), title="Judul diperbarui"),
+    )
     assert kept.status_code == 302
     assert stored_event(app, event.id).title == "Judul diperbarui"
-    refused = client.post(f"/organizer/events/{event.id}/edit",
-                          data=form_data(unit_id=str(other_inactive.id)))
+    refused = client.post(
+        f"/organizer/events/{event.id}/edit", data=form_data(unit_id=str(other_inactive.id))
+    )
     assert refused.status_code == 422
     assert stored_event(app, event.id).unit_id == unit.id
 
@@ -530,8 +626,9 @@ def test_publish_from_the_list_returns_to_the_list(app, client, login, make_user
     assert urlsplit(response.location).path == "/organizer/events"
 
 
-@pytest.mark.parametrize("status", [EventStatus.PUBLISHED, EventStatus.CANCELLED,
-                                    EventStatus.FINISHED])
+@pytest.mark.parametrize(
+    "status", [EventStatus.PUBLISHED, EventStatus.CANCELLED, EventStatus.FINISHED]
+)
 def test_publish_refuses_anything_but_a_draft(app, client, login, make_user, make_event, status):
     owner = make_user(Role.ORGANIZER)
     event = make_event(owner=owner, status=status)
@@ -584,36 +681,44 @@ class TestCsrf:
         owner = make_user(Role.ORGANIZER)
         event = make_event(owner=owner, status=EventStatus.DRAFT)
         token = self.csrf_token(client, "/auth/login")
-        client.post("/auth/login", data={"email": owner.email, "password": "rahasia-123",
-                                         "csrf_token": token})
-        for url in (f"/organizer/events/{event.id}/publish", f"/organizer/events/{event.id}/cancel",
-                    f"/organizer/events/{event.id}/edit", "/organizer/events/new"):
+        client.post(
+            "/auth/login",
+            data={"email": owner.email, "password": "rahasia-123", "csrf_token": token},
+        )
+        for url in (
+            f"/organizer/events/{event.id}/publish",
+            f"/organizer/events/{event.id}/cancel",
+            f"/organizer/events/{event.id}/edit",
+            "/organizer/events/new",
+        ):
             assert client.post(url, data=form_data()).status_code == 400, url
         assert stored_event(app, event.id).status == EventStatus.DRAFT
         assert event_count(app) == 1
 
         token = self.csrf_token(client, f"/events/{event.id}")
-        response = client.post(f"/organizer/events/{event.id}/publish",
-                               data={"csrf_token": token})
+        response = client.post(f"/organizer/events/{event.id}/publish", data={"csrf_token": token})
         assert response.status_code == 302
         assert stored_event(app, event.id).status == EventStatus.PUBLISHED
 
 
-def test_raising_capacity_promotes_waiting_registrations(app, client, login, make_user,
-                                                         make_event, person, register):
+def test_raising_capacity_promotes_waiting_registrations(
+    app, client, login, make_user, make_event, person, register
+):
     import sqlalchemy as sa
 
     from workshop.extensions import db
     from workshop.models import Registration
 
     owner = make_user(Role.ORGANIZER)
-    event = make_event(owner=owner, capacity=1, starts_at=wib(2030, 2, 7, 8),
-                       ends_at=wib(2030, 2, 8, 16))
+    event = make_event(
+        owner=owner, capacity=1, starts_at=wib(2030, 2, 7, 8), ends_at=wib(2030, 2, 8, 16)
+    )
     for _ in range(3):
         register(event, person())
     login(owner)
-    payload = form_data(capacity="3", unit_quota="", registration_opens_at="",
-                        registration_closes_at="")
+    payload = form_data(
+        capacity="3", unit_quota="", registration_opens_at="", registration_closes_at=""
+    )
     response = client.post(f"/organizer/events/{event.id}/edit", data=payload)
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     with app.app_context():

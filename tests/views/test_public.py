@@ -42,11 +42,14 @@ def reference_event(make_event, make_unit):
         registration_opens_at=wib(2018, 2, 26, 8, 0),
         registration_closes_at=wib(2018, 3, 7, 16, 0),
         unit_id=unit.id,
-        speakers=[SpeakerInput("Elke Rapp", "Team Leader, GIZ"),
-                  SpeakerInput("Hertian Silawati", "GIZ")],
+        speakers=[
+            SpeakerInput("Elke Rapp", "Team Leader, GIZ"),
+            SpeakerInput("Hertian Silawati", "GIZ"),
+        ],
         agenda=[
-            AgendaInput(wib(2018, 3, 9, 8, 30), "Klinik proposal inovasi per SKPD",
-                        "Hertian Silawati"),
+            AgendaInput(
+                wib(2018, 3, 9, 8, 30), "Klinik proposal inovasi per SKPD", "Hertian Silawati"
+            ),
             AgendaInput(wib(2018, 3, 8, 8, 30), "Pembukaan", "Ibrahim Iliyas"),
             AgendaInput(wib(2018, 3, 8, 8, 0), "Registrasi peserta"),
         ],
@@ -134,6 +137,7 @@ def test_detail_shows_every_fact(client, reference_event):
     assert "Selesai" in text  # 2018 is past for FIXED_NOW
     days = re.search(r"Hari kegiatan</dt>\s*<dd>(.*?)</dd>", text, re.S).group(1)
     assert re.findall(r"<li>([^<]+)</li>", days) == ["Kamis, 8 Maret 2018", "Jumat, 9 Maret 2018"]
+
     def fact(name):
         return re.search(rf"<dt>{name}</dt>\s*<dd>(.*?)</dd>", text, re.S).group(1).strip()
 
@@ -182,8 +186,10 @@ def test_cancelled_event_is_public_with_a_clear_alert(client, make_event):
     event = make_event(status=EventStatus.CANCELLED)
     response = client.get(f"/events/{event.id}")
     assert response.status_code == 200
-    assert re.search(r'class="alert alert-danger" role="alert">\s*<strong>Kegiatan ini dibatalkan.',
-                     page(response))
+    assert re.search(
+        r'class="alert alert-danger" role="alert">\s*<strong>Kegiatan ini dibatalkan.',
+        page(response),
+    )
     assert ">Dibatalkan</span>" in page(response)
 
 
@@ -202,13 +208,18 @@ def test_unknown_event_is_404(client):
         ("admin", 200, True),
     ],
 )
-def test_detail_visibility_and_manager_toolbar(client, login, make_user, make_event, role,
-                                               draft_status, toolbar):
+def test_detail_visibility_and_manager_toolbar(
+    client, login, make_user, make_event, role, draft_status, toolbar
+):
     owner = make_user(Role.ORGANIZER)
     draft = make_event(owner=owner, status=EventStatus.DRAFT, title="Draf rahasia")
     published = make_event(owner=owner, status=EventStatus.PUBLISHED)
-    users = {"participant": Role.PARTICIPANT, "staff": Role.STAFF,
-             "other_organizer": Role.ORGANIZER, "admin": Role.ADMIN}
+    users = {
+        "participant": Role.PARTICIPANT,
+        "staff": Role.STAFF,
+        "other_organizer": Role.ORGANIZER,
+        "admin": Role.ADMIN,
+    }
     if role == "owner":
         login(owner)
     elif role != "anonymous":

@@ -137,11 +137,13 @@ def test_form_shows_event_seats_and_choices(client, make_event, make_unit, unit)
     assert event.venue in text
     assert "Sisa kuota: 60 dari 60 tempat." in text
     assert "Kuota per unit kerja: 2 orang." in text
-    assert (f'<option value="{unit.id}">Badan Perencanaan Pembangunan Daerah (Bappeda)'
-            "</option>") in text
+    assert (
+        f'<option value="{unit.id}">Badan Perencanaan Pembangunan Daerah (Bappeda)</option>'
+    ) in text
     assert "Dinas Lama" not in text  # inactive units are not offered
-    assert ('<option value="other">Instansi lain (di luar Pemerintah Kabupaten Muara Enim)'
-            "</option>") in text
+    assert (
+        '<option value="other">Instansi lain (di luar Pemerintah Kabupaten Muara Enim)</option>'
+    ) in text
     assert "— Pilih unit kerja —" in text
     assert "NIP / NI PPPK" in text
     assert "contoh 0812-3456-7890" in text
@@ -159,15 +161,19 @@ def test_unknown_event_is_404(client):
     assert client.post("/events/999999/register", data=form_data()).status_code == 404
 
 
-def test_successful_registration_stores_redirects_and_mails(app, client, make_event, unit,
-                                                            mails):
+def test_successful_registration_stores_redirects_and_mails(app, client, make_event, unit, mails):
     event = make_event()
     response = client.post(register_url(event), data=form_data(unit))
     assert response.status_code == 302
     [reg] = rows(app, event_id=event.id)
     assert (reg.name, reg.email, reg.phone, reg.nip, reg.unit_id, reg.status) == (
-        "Ir. H. Abdul Najib, MM", "najib@example.com", "+6281234567890",
-        "196804111993031009", unit.id, "confirmed")
+        "Ir. H. Abdul Najib, MM",
+        "najib@example.com",
+        "+6281234567890",
+        "196804111993031009",
+        unit.id,
+        "confirmed",
+    )
     assert reg.user_id is None
     assert urlsplit(response.headers["Location"]).path == f"/r/{reg.manage_token}"
 
@@ -187,21 +193,25 @@ def test_successful_registration_stores_redirects_and_mails(app, client, make_ev
 
 def test_guest_from_other_regency_without_nip(app, client, make_event):
     event = make_event()
-    response = client.post(register_url(event), data=form_data(
-        employment_status="non_asn", nip="", unit="other",
-        institution="Pemerintah Kabupaten Purworejo"))
+    response = client.post(
+        register_url(event),
+        data=form_data(
+            employment_status="non_asn",
+            nip="",
+            unit="other",
+            institution="Pemerintah Kabupaten Purworejo",
+        ),
+    )
     assert response.status_code == 302
     [reg] = rows(app, event_id=event.id)
-    assert (reg.unit_id, reg.institution, reg.nip) == (None, "Pemerintah Kabupaten Purworejo",
-                                                      None)
+    assert (reg.unit_id, reg.institution, reg.nip) == (None, "Pemerintah Kabupaten Purworejo", None)
     assert "Pemerintah Kabupaten Purworejo" in page(client.get(response.headers["Location"]))
 
 
 def test_institution_typed_with_unit_left_unchosen_counts_as_other(app, client, make_event):
     """Without JavaScript both fields are visible; typing only the institution is enough."""
     event = make_event()
-    response = client.post(register_url(event), data=form_data(unit="",
-                                                                institution="Pemkot Bogor"))
+    response = client.post(register_url(event), data=form_data(unit="", institution="Pemkot Bogor"))
     assert response.status_code == 302
     assert rows(app, event_id=event.id)[0].institution == "Pemkot Bogor"
 
@@ -211,30 +221,54 @@ def test_institution_typed_with_unit_left_unchosen_counts_as_other(app, client, 
 INVALID = [
     pytest.param({"nip": "19680411 199303 1 00"}, "nip", "NIP harus 18 digit", id="nip-17"),
     pytest.param({"nip": "19680411 199303 1 0A9"}, "nip", "NIP harus 18 digit", id="nip-letters"),
-    pytest.param({"nip": "19680231 199303 1 009"}, "nip", "tanggal lahir yang valid",
-                 id="nip-impossible-date"),
-    pytest.param({"email": "najib.example.com"}, "email", "Alamat email tidak valid",
-                 id="email-without-at"),
-    pytest.param({"phone": "0812-ABCD-7890"}, "phone", "hanya boleh berisi angka",
-                 id="phone-letters"),
+    pytest.param(
+        {"nip": "19680231 199303 1 009"},
+        "nip",
+        "tanggal lahir yang valid",
+        id="nip-impossible-date",
+    ),
+    pytest.param(
+        {"email": "najib.example.com"}, "email", "Alamat email tidak valid", id="email-without-at"
+    ),
+    pytest.param(
+        {"phone": "0812-ABCD-7890"}, "phone", "hanya boleh berisi angka", id="phone-letters"
+    ),
     pytest.param({"name": ""}, "name", "Nama wajib diisi", id="name-empty"),
     pytest.param({"name": "   "}, "name", "Nama wajib diisi", id="name-blank"),
     pytest.param({"name": "A" * 10_000}, "name", "paling banyak 200 karakter", id="name-10000"),
     pytest.param({"unit": "999999"}, "unit", "Unit kerja tidak dikenal", id="unit-unknown"),
     pytest.param({"unit": "bappeda"}, "unit", "Unit kerja tidak dikenal", id="unit-not-a-number"),
-    pytest.param({"institution": "Pemerintah Kota Bandung"}, "institution", "bukan keduanya",
-                 id="unit-and-institution"),
-    pytest.param({"unit": "other", "institution": ""}, "institution", "tulis namanya",
-                 id="other-without-name"),
+    pytest.param(
+        {"institution": "Pemerintah Kota Bandung"},
+        "institution",
+        "bukan keduanya",
+        id="unit-and-institution",
+    ),
+    pytest.param(
+        {"unit": "other", "institution": ""},
+        "institution",
+        "tulis namanya",
+        id="other-without-name",
+    ),
     pytest.param({"unit": ""}, "unit", "Pilih unit kerja", id="no-unit"),
-    pytest.param({"employment_status": None}, "employment_status", "Pilih status kepegawaian",
-                 id="no-status"),
-    pytest.param({"employment_status": "honorer"}, "employment_status",
-                 "Pilih status kepegawaian", id="unknown-status"),
-    pytest.param({"employment_status": "pppk", "nip": "12345"}, "nip", "NI PPPK harus 18 digit",
-                 id="pppk-short"),
-    pytest.param({"employment_status": "non_asn"}, "nip", "Non-ASN tidak memiliki NIP",
-                 id="non-asn-with-nip"),
+    pytest.param(
+        {"employment_status": None}, "employment_status", "Pilih status kepegawaian", id="no-status"
+    ),
+    pytest.param(
+        {"employment_status": "honorer"},
+        "employment_status",
+        "Pilih status kepegawaian",
+        id="unknown-status",
+    ),
+    pytest.param(
+        {"employment_status": "pppk", "nip": "12345"},
+        "nip",
+        "NI PPPK harus 18 digit",
+        id="pppk-short",
+    ),
+    pytest.param(
+        {"employment_status": "non_asn"}, "nip", "Non-ASN tidak memiliki NIP", id="non-asn-with-nip"
+    ),
 ]
 
 
@@ -264,14 +298,21 @@ def test_each_invalid_field_gets_its_own_message_and_keeps_the_rest(
 
 def test_several_invalid_fields_are_all_marked(app, client, make_event, unit):
     event = make_event()
-    response = client.post(register_url(event), data=form_data(
-        unit, name="", email="x", phone="abc", nip="123"))
+    response = client.post(
+        register_url(event), data=form_data(unit, name="", email="x", phone="abc", nip="123")
+    )
     assert response.status_code == 422
     assert error_ids(response) == {"name", "email", "phone", "nip"}
 
 
-NAMES = ["Ni Luh Putu Ayu", "Sukarno", "Ir. H. Abdul Najib, MM", "Nguyễn Thị Minh Khai",
-         "O'Neil", "<script>alert(1)</script>"]
+NAMES = [
+    "Ni Luh Putu Ayu",
+    "Sukarno",
+    "Ir. H. Abdul Najib, MM",
+    "Nguyễn Thị Minh Khai",
+    "O'Neil",
+    "<script>alert(1)</script>",
+]
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -288,8 +329,9 @@ def test_names_are_kept_and_shown_exactly(app, client, make_event, unit, name):
 
 def test_typed_name_is_escaped_when_the_form_comes_back(client, make_event, unit):
     event = make_event()
-    response = client.post(register_url(event), data=form_data(
-        unit, name='"><script>alert(1)</script>', email="bad"))
+    response = client.post(
+        register_url(event), data=form_data(unit, name='"><script>alert(1)</script>', email="bad")
+    )
     assert response.status_code == 422
     assert "<script>alert(1)</script>" not in page(response)
     assert input_value(response, "name") == '"><script>alert(1)</script>'
@@ -300,13 +342,19 @@ def test_typed_name_is_escaped_when_the_form_comes_back(client, make_event, unit
 
 @pytest.fixture
 def profiled_user(make_user, unit):
-    return make_user(Role.PARTICIPANT, email="ayu@example.com", name="Ni Luh Putu Ayu, S.E.",
-                     phone="+6281234567890", nip="196804111993031009", employment_status="pns",
-                     position="Analis Keuangan", unit_id=unit.id)
+    return make_user(
+        Role.PARTICIPANT,
+        email="ayu@example.com",
+        name="Ni Luh Putu Ayu, S.E.",
+        phone="+6281234567890",
+        nip="196804111993031009",
+        employment_status="pns",
+        position="Analis Keuangan",
+        unit_id=unit.id,
+    )
 
 
-def test_logged_in_form_is_prefilled_from_profile(client, login, make_event, unit,
-                                                  profiled_user):
+def test_logged_in_form_is_prefilled_from_profile(client, login, make_event, unit, profiled_user):
     login(profiled_user)
     response = client.get(register_url(make_event()))
     assert response.status_code == 200
@@ -318,8 +366,11 @@ def test_logged_in_form_is_prefilled_from_profile(client, login, make_event, uni
     assert checked_radio(response, "employment_status") == "pns"
     assert selected_option(response, "unit") == str(unit.id)
     assert "Simpan data ini ke profil saya" in page(response)
-    assert re.search(r'<input[^>]*checked[^>]*id="save_profile"|'
-                     r'<input[^>]*id="save_profile"[^>]*checked', page(response))
+    assert re.search(
+        r'<input[^>]*checked[^>]*id="save_profile"|'
+        r'<input[^>]*id="save_profile"[^>]*checked',
+        page(response),
+    )
 
 
 def test_prefill_of_an_outside_guest_chooses_other(client, login, make_user, make_event):
@@ -330,30 +381,47 @@ def test_prefill_of_an_outside_guest_chooses_other(client, login, make_user, mak
     assert input_value(response, "institution") == "Pemerintah Kota Bogor"
 
 
-def test_registration_saves_typed_details_to_profile(app, client, login, make_event, make_unit,
-                                                     profiled_user):
+def test_registration_saves_typed_details_to_profile(
+    app, client, login, make_event, make_unit, profiled_user
+):
     other_unit = make_unit(name="Dinas Komunikasi dan Informatika", short_name="Diskominfo")
     login(profiled_user)
     event = make_event()
-    response = client.post(register_url(event), data=form_data(
-        other_unit, name="Ni Luh Putu Ayu, S.E., M.Si.", email="ayu@example.com",
-        phone="+62 813 1111 2222", nip="19680411.199303.1.009", position="Kepala Seksi",
-        save_profile="y"))
+    response = client.post(
+        register_url(event),
+        data=form_data(
+            other_unit,
+            name="Ni Luh Putu Ayu, S.E., M.Si.",
+            email="ayu@example.com",
+            phone="+62 813 1111 2222",
+            nip="19680411.199303.1.009",
+            position="Kepala Seksi",
+            save_profile="y",
+        ),
+    )
     assert response.status_code == 302
     [reg] = rows(app, event_id=event.id)
     assert reg.user_id == profiled_user.id
     user = reload(app, User, profiled_user.id)
     assert (user.name, user.phone, user.nip, user.position, user.unit_id, user.email) == (
-        "Ni Luh Putu Ayu, S.E., M.Si.", "+6281311112222", "196804111993031009",
-        "Kepala Seksi", other_unit.id, "ayu@example.com")
+        "Ni Luh Putu Ayu, S.E., M.Si.",
+        "+6281311112222",
+        "196804111993031009",
+        "Kepala Seksi",
+        other_unit.id,
+        "ayu@example.com",
+    )
 
 
-def test_unchecked_save_profile_leaves_profile_alone(app, client, login, make_event, unit,
-                                                     profiled_user):
+def test_unchecked_save_profile_leaves_profile_alone(
+    app, client, login, make_event, unit, profiled_user
+):
     login(profiled_user)
     event = make_event()
-    response = client.post(register_url(event), data=form_data(
-        unit, name="Nama Lain", email="ayu@example.com", position="Jabatan Lain"))
+    response = client.post(
+        register_url(event),
+        data=form_data(unit, name="Nama Lain", email="ayu@example.com", position="Jabatan Lain"),
+    )
     assert response.status_code == 302
     assert rows(app, event_id=event.id)[0].name == "Nama Lain"
     user = reload(app, User, profiled_user.id)
@@ -377,8 +445,9 @@ def test_logged_in_user_already_registered_is_pointed_to_the_registration(
 # --- capacity, window, duplicates -----------------------------------------------------
 
 
-def test_full_event_puts_new_registration_on_waiting_list(app, client, make_event, unit,
-                                                          register, person):
+def test_full_event_puts_new_registration_on_waiting_list(
+    app, client, make_event, unit, register, person
+):
     event = make_event(capacity=1, waitlist=True)
     register(event, person())
     listed = client.get(register_url(event))
@@ -395,8 +464,9 @@ def test_full_event_puts_new_registration_on_waiting_list(app, client, make_even
     assert [r.status for r in rows(app, event_id=event.id)] == ["confirmed", "waitlisted"]
 
 
-def test_full_event_without_waiting_list_refuses(app, client, make_event, unit, register, person,
-                                                 mails):
+def test_full_event_without_waiting_list_refuses(
+    app, client, make_event, unit, register, person, mails
+):
     event = make_event(capacity=1, waitlist=False)
     register(event, person())
     sent_before = len(mails())
@@ -411,8 +481,9 @@ def test_full_event_without_waiting_list_refuses(app, client, make_event, unit, 
     assert len(mails()) == sent_before
 
 
-def test_unit_quota_full_without_waiting_list_refuses(app, client, make_event, unit, register,
-                                                      person):
+def test_unit_quota_full_without_waiting_list_refuses(
+    app, client, make_event, unit, register, person
+):
     event = make_event(capacity=10, unit_quota=1, waitlist=False)
     register(event, person(unit))
     response = client.post(register_url(event), data=form_data(unit))
@@ -422,19 +493,29 @@ def test_unit_quota_full_without_waiting_list_refuses(app, client, make_event, u
 
 
 CLOSED = [
-    pytest.param({"registration_opens_at": FIXED_NOW + timedelta(days=2)},
-                 "Pendaftaran belum dibuka", id="before-opening"),
-    pytest.param({"registration_opens_at": FIXED_NOW - timedelta(days=5),
-                  "registration_closes_at": FIXED_NOW - timedelta(hours=1)},
-                 "Pendaftaran sudah ditutup", id="after-closing"),
-    pytest.param({"status": EventStatus.CANCELLED}, "kegiatan ini sudah dibatalkan",
-                 id="event-cancelled"),
+    pytest.param(
+        {"registration_opens_at": FIXED_NOW + timedelta(days=2)},
+        "Pendaftaran belum dibuka",
+        id="before-opening",
+    ),
+    pytest.param(
+        {
+            "registration_opens_at": FIXED_NOW - timedelta(days=5),
+            "registration_closes_at": FIXED_NOW - timedelta(hours=1),
+        },
+        "Pendaftaran sudah ditutup",
+        id="after-closing",
+    ),
+    pytest.param(
+        {"status": EventStatus.CANCELLED}, "kegiatan ini sudah dibatalkan", id="event-cancelled"
+    ),
 ]
 
 
 @pytest.mark.parametrize(("fields", "message"), CLOSED)
-def test_closed_registration_shows_why_and_accepts_nothing(app, client, make_event, unit, mails,
-                                                           fields, message):
+def test_closed_registration_shows_why_and_accepts_nothing(
+    app, client, make_event, unit, mails, fields, message
+):
     event = make_event(**fields)
     response = client.get(register_url(event))
     assert response.status_code == 200
@@ -464,11 +545,20 @@ def test_draft_event(app, client, login, make_user, make_event, unit):
 
 
 @pytest.mark.parametrize("same", ["email", "nip"])
-def test_duplicate_is_refused_and_manage_link_mailed_again(app, client, make_event, unit, mails,
-                                                           register, person, same):
+def test_duplicate_is_refused_and_manage_link_mailed_again(
+    app, client, make_event, unit, mails, register, person, same
+):
     event = make_event()
-    first = register(event, person(unit, name="Peserta Pertama", email="first@example.com",
-                                   employment_status="pns", nip=VALID_NIP)).registration
+    first = register(
+        event,
+        person(
+            unit,
+            name="Peserta Pertama",
+            email="first@example.com",
+            employment_status="pns",
+            nip=VALID_NIP,
+        ),
+    ).registration
     sent_before = len(mails())
     data = form_data(unit, name="Orang Kedua")
     if same == "email":
@@ -492,8 +582,9 @@ def test_duplicate_is_refused_and_manage_link_mailed_again(app, client, make_eve
 # --- manage page and cancelling ---------------------------------------------------------
 
 
-def test_manage_page_unknown_token_and_check_in_code_are_404(client, make_event, unit, register,
-                                                             person):
+def test_manage_page_unknown_token_and_check_in_code_are_404(
+    client, make_event, unit, register, person
+):
     reg = register(make_event(), person(unit)).registration
     assert client.get("/r/not-a-real-token").status_code == 404
     assert client.get(f"/r/{'x' * 200}").status_code == 404
@@ -503,21 +594,39 @@ def test_manage_page_unknown_token_and_check_in_code_are_404(client, make_event,
     assert client.get(f"/r/{reg.manage_token}").status_code == 200
 
 
-def test_manage_page_shows_details_and_private_headers(client, make_event, unit, register,
-                                                       person):
+def test_manage_page_shows_details_and_private_headers(client, make_event, unit, register, person):
     event = make_event()
-    reg = register(event, person(unit, name="Hertian Silawati", employment_status="pns",
-                                 nip=VALID_NIP, position="Penyuluh")).registration
+    reg = register(
+        event,
+        person(
+            unit,
+            name="Hertian Silawati",
+            employment_status="pns",
+            nip=VALID_NIP,
+            position="Penyuluh",
+        ),
+    ).registration
     response = client.get(f"/r/{reg.manage_token}")
     assert response.status_code == 200
     assert response.headers["Cache-Control"] == "no-store"
     assert response.headers["Referrer-Policy"] == "no-referrer"
     text = page(response)
     assert '<meta name="robots" content="noindex' in text
-    for shown in ("Hertian Silawati", reg.email, "+6281234567890", "196804111993031009",
-                  "Penyuluh", unit.name, event.title, event.venue, "Jumat, 25 Januari 2030",
-                  reg.check_in_code, "Terdaftar", "Batalkan pendaftaran",
-                  f'href="/events/{event.id}"'):
+    for shown in (
+        "Hertian Silawati",
+        reg.email,
+        "+6281234567890",
+        "196804111993031009",
+        "Penyuluh",
+        unit.name,
+        event.title,
+        event.venue,
+        "Jumat, 25 Januari 2030",
+        reg.check_in_code,
+        "Terdaftar",
+        "Batalkan pendaftaran",
+        f'href="/events/{event.id}"',
+    ):
         assert shown in text, shown
     assert 'id="ticket-qr"' in text  # filled by the ticket feature (tests/views/test_tickets.py)
     qr_spot = text.split('id="ticket-qr"')[1].split("</section>")[0]
@@ -529,8 +638,9 @@ def test_manage_page_shows_details_and_private_headers(client, make_event, unit,
     assert '<meta name="robots" content="noindex' in page(confirm)
 
 
-def test_cancel_asks_first_then_cancels_and_promotes_first_waiting(app, client, make_event,
-                                                                   unit, register, person, mails):
+def test_cancel_asks_first_then_cancels_and_promotes_first_waiting(
+    app, client, make_event, unit, register, person, mails
+):
     event = make_event(capacity=1, waitlist=True)
     first = register(event, person(unit)).registration
     second = register(event, person(unit)).registration
@@ -567,8 +677,7 @@ def test_cancel_asks_first_then_cancels_and_promotes_first_waiting(app, client, 
     assert reload(app, Registration, second.id).status == "confirmed"
 
 
-def test_no_self_cancel_once_the_event_has_started(app, client, make_event, unit, register,
-                                                   person):
+def test_no_self_cancel_once_the_event_has_started(app, client, make_event, unit, register, person):
     started = FIXED_NOW - timedelta(hours=1)
     event = make_event(starts_at=started, ends_at=started + timedelta(hours=8))
     reg = register(event, person(unit)).registration
@@ -596,15 +705,15 @@ def test_manage_page_of_a_cancelled_event(client, make_event, unit, register, pe
 # --- resend ----------------------------------------------------------------------
 
 
-def test_resend_answers_the_same_and_mails_only_a_known_address(app, client, make_event, unit,
-                                                                register, person, mails):
+def test_resend_answers_the_same_and_mails_only_a_known_address(
+    app, client, make_event, unit, register, person, mails
+):
     event = make_event()
     reg = register(event, person(unit, email="known@example.com")).registration
     sent_before = len(mails())
 
     known = client.post(f"/events/{event.id}/resend", data={"resend-email": "Known@Example.com"})
-    unknown = client.post(f"/events/{event.id}/resend",
-                          data={"resend-email": "nobody@example.com"})
+    unknown = client.post(f"/events/{event.id}/resend", data={"resend-email": "nobody@example.com"})
     assert known.status_code == unknown.status_code == 302
     assert known.headers["Location"] == unknown.headers["Location"]
     known_page = page(client.get(known.headers["Location"]))
@@ -637,8 +746,9 @@ def test_resend_for_a_draft_event_is_404(client, make_event):
 # --- My events ------------------------------------------------------------------
 
 
-def test_my_events_lists_only_own_registrations(client, login, make_user, make_event, unit,
-                                                register, person):
+def test_my_events_lists_only_own_registrations(
+    client, login, make_user, make_event, unit, register, person
+):
     me = make_user(email="saya@example.com")
     other = make_user(email="orang.lain@example.com")
     first = make_event(title="Workshop Inovasi Pelayanan Publik")
@@ -694,14 +804,20 @@ def actors(make_user):
 
 PERMISSIONS = [
     # (route, who, expected status)
-    *[("register published", who, 200) for who in
-      ("anonymous", "participant", "staff", "other organizer", "owner", "admin")],
-    *[("register draft", who, 404) for who in
-      ("anonymous", "participant", "staff", "other organizer")],
+    *[
+        ("register published", who, 200)
+        for who in ("anonymous", "participant", "staff", "other organizer", "owner", "admin")
+    ],
+    *[
+        ("register draft", who, 404)
+        for who in ("anonymous", "participant", "staff", "other organizer")
+    ],
     *[("register draft", who, 200) for who in ("owner", "admin")],
     ("my events", "anonymous", 302),
-    *[("my events", who, 200) for who in
-      ("participant", "staff", "other organizer", "owner", "admin")],
+    *[
+        ("my events", who, 200)
+        for who in ("participant", "staff", "other organizer", "owner", "admin")
+    ],
 ]
 
 
@@ -758,14 +874,16 @@ class TestCsrf:
         event = make_event()
         register(event, person(unit, email="known@example.com"))
         sent_before = len(mails())
-        refused = client.post(f"/events/{event.id}/resend",
-                              data={"resend-email": "known@example.com"})
+        refused = client.post(
+            f"/events/{event.id}/resend", data={"resend-email": "known@example.com"}
+        )
         assert refused.status_code == 400
         assert len(mails()) == sent_before
         token = csrf_from(client.get(register_url(event)), "resend-csrf_token")
-        accepted = client.post(f"/events/{event.id}/resend",
-                               data={"resend-email": "known@example.com",
-                                     "resend-csrf_token": token})
+        accepted = client.post(
+            f"/events/{event.id}/resend",
+            data={"resend-email": "known@example.com", "resend-csrf_token": token},
+        )
         assert accepted.status_code == 302
         assert len(mails()) == sent_before + 1
 
@@ -773,8 +891,12 @@ class TestCsrf:
 class TestRateLimits:
     @pytest.fixture
     def app_config(self, tmp_path):
-        return mail_config(tmp_path, RATELIMIT_ENABLED=True, REGISTRATION_RATE_LIMIT="2 per minute",
-                           RESEND_RATE_LIMIT="2 per minute")
+        return mail_config(
+            tmp_path,
+            RATELIMIT_ENABLED=True,
+            REGISTRATION_RATE_LIMIT="2 per minute",
+            RESEND_RATE_LIMIT="2 per minute",
+        )
 
     def test_third_registration_post_in_a_minute_is_refused(self, app, client, make_event, unit):
         with app.app_context():
@@ -793,10 +915,10 @@ class TestRateLimits:
             limiter.reset()
         event = make_event()
         for _ in range(2):
-            response = client.post(f"/events/{event.id}/resend",
-                                   data={"resend-email": "a@example.com"})
+            response = client.post(
+                f"/events/{event.id}/resend", data={"resend-email": "a@example.com"}
+            )
             assert response.status_code == 302
         response = client.post(f"/events/{event.id}/resend", data={"resend-email": "a@example.com"})
         assert response.status_code == 429
         assert "Terlalu banyak permintaan" in page(response)
-

@@ -56,15 +56,35 @@ PEOPLE = {
 }
 # Check-ins per day (WIB times). Never: insp, tono (waiting), minus and rina (cancelled).
 CHECKINS = [
-    {"siti": "07:41", "kiki": "07:44", "at": "07:45", "formula": "07:52", "plus": "07:58",
-     "viet": "08:03", "cyr": "08:04", "elke": "08:10", "zan": "08:31"},
+    {
+        "siti": "07:41",
+        "kiki": "07:44",
+        "at": "07:45",
+        "formula": "07:52",
+        "plus": "07:58",
+        "viet": "08:03",
+        "cyr": "08:04",
+        "elke": "08:10",
+        "zan": "08:31",
+    },
     {"siti": "07:50", "formula": "07:55", "viet": "08:00", "cyr": "08:20", "wati": "08:21"},
     {"siti": "07:35", "kiki": "07:36", "plus": "09:02"},
 ]
 
 # Check-ins of the first day per 5 minutes (WIB), every bin from the first to the last.
-FIRST_DAY_ARRIVALS = {"07:40": 2, "07:45": 1, "07:50": 1, "07:55": 1, "08:00": 2, "08:05": 0,
-                      "08:10": 1, "08:15": 0, "08:20": 0, "08:25": 0, "08:30": 1}
+FIRST_DAY_ARRIVALS = {
+    "07:40": 2,
+    "07:45": 1,
+    "07:50": 1,
+    "07:55": 1,
+    "08:00": 2,
+    "08:05": 0,
+    "08:10": 1,
+    "08:15": 0,
+    "08:20": 0,
+    "08:25": 0,
+    "08:30": 1,
+}
 
 # What every output must say.
 EXPECTED = {
@@ -72,12 +92,21 @@ EXPECTED = {
     "per_day": [9, 5, 3],
     "attended": 10,
     # unit key: (registered, attended, per day)
-    "units": {"bappeda": (4, 4, [3, 2, 2]), "kominfo": (3, 3, [3, 2, 1]),
-              "inspektorat": (1, 0, [0, 0, 0]), None: (3, 3, [3, 1, 0])},
+    "units": {
+        "bappeda": (4, 4, [3, 2, 2]),
+        "kominfo": (3, 3, [3, 2, 1]),
+        "inspektorat": (1, 0, [0, 0, 0]),
+        None: (3, 3, [3, 1, 0]),
+    },
     "without_registrations": ["Dinas Kesehatan"],
     "without_attendance": ["inspektorat"],
-    "statuses": {"siti": "confirmed", "wati": "confirmed", "tono": "waitlisted",
-                 "minus": "cancelled", "rina": "cancelled"},
+    "statuses": {
+        "siti": "confirmed",
+        "wati": "confirmed",
+        "tono": "waitlisted",
+        "minus": "cancelled",
+        "rina": "cancelled",
+    },
 }
 
 
@@ -96,8 +125,13 @@ def scenario(app, make_user, make_unit, make_event, person, register):
         "participant": make_user(Role.PARTICIPANT),
         "staff": make_user(Role.STAFF),
         "assigned_staff": make_user(Role.STAFF),
-        "owner": make_user(Role.ORGANIZER, name="Ahmad Fauzi, S.Sos.", position="Kepala Bagian"
-                           " Organisasi", nip="196804111993031009", employment_status="pns"),
+        "owner": make_user(
+            Role.ORGANIZER,
+            name="Ahmad Fauzi, S.Sos.",
+            position="Kepala Bagian Organisasi",
+            nip="196804111993031009",
+            employment_status="pns",
+        ),
         "other_organizer": make_user(Role.ORGANIZER),
         "admin": make_user(Role.ADMIN),
     }
@@ -108,29 +142,45 @@ def scenario(app, make_user, make_unit, make_event, person, register):
         "dinkes": make_unit(name="Dinas Kesehatan", short_name="Dinkes"),
         "old": make_unit(name="Dinas Lama", short_name="Lama", active=False),
     }
-    event = make_event(owner=users["owner"], starts_at=START,
-                       ends_at=START + timedelta(days=2, hours=8), capacity=10,
-                       title="Workshop <Inovasi> & Pelayanan")
+    event = make_event(
+        owner=users["owner"],
+        starts_at=START,
+        ends_at=START + timedelta(days=2, hours=8),
+        capacity=10,
+        title="Workshop <Inovasi> & Pelayanan",
+    )
     regs = {}
     for key, (name, unit_key, role) in PEOPLE.items():
-        data = person(name=name, unit=units[unit_key] if unit_key else None, role=role,
-                      email=f"{key}@example.com")
+        data = person(
+            name=name,
+            unit=units[unit_key] if unit_key else None,
+            role=role,
+            email=f"{key}@example.com",
+        )
         regs[key] = register(event, data, send_mail=False).registration.id
     with app.app_context():
         # As if minus cancelled (wati moved up from the waiting list) and rina withdrew;
         # set directly: the cancellation rules are tested elsewhere, and their mail is slow.
         for key, status in (("minus", "cancelled"), ("wati", "confirmed"), ("rina", "cancelled")):
             db.session.get(Registration, regs[key]).status = status
-        days = {d.date: d.id for d in db.session.scalars(
-            sa.select(EventDay).where(EventDay.event_id == event.id))}
+        days = {
+            d.date: d.id
+            for d in db.session.scalars(sa.select(EventDay).where(EventDay.event_id == event.id))
+        }
         for day, checkins in zip(DAYS, CHECKINS, strict=True):
             for key, hhmm in checkins.items():
                 hour, minute = map(int, hhmm.split(":"))
-                db.session.add(Checkin(
-                    registration_id=regs[key], event_day_id=days[day], event_id=event.id,
-                    method=CheckinMethod.CAMERA,
-                    checked_in_at=datetime(day.year, day.month, day.day, hour, minute,
-                                           tzinfo=WIB)))
+                db.session.add(
+                    Checkin(
+                        registration_id=regs[key],
+                        event_day_id=days[day],
+                        event_id=event.id,
+                        method=CheckinMethod.CAMERA,
+                        checked_in_at=datetime(
+                            day.year, day.month, day.day, hour, minute, tzinfo=WIB
+                        ),
+                    )
+                )
         db.session.add(EventStaff(event_id=event.id, user_id=users["assigned_staff"].id))
         db.session.commit()
     return Scenario(event, users, units, regs)
@@ -164,13 +214,17 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     assert [d["checked_in"] for d in data["days"]] == EXPECTED["per_day"]
     assert [d["date"] for d in data["days"]] == [d.isoformat() for d in DAYS]
     assert data["attended"] == EXPECTED["attended"]
-    units = {unit_key(scenario, u["unit_id"]): (u["registered"], u["attended"], u["days"])
-             for u in data["units"]}
+    units = {
+        unit_key(scenario, u["unit_id"]): (u["registered"], u["attended"], u["days"])
+        for u in data["units"]
+    }
     assert units == EXPECTED["units"]
-    assert [u["name"] for u in data["units_without_registrations"]] == \
-        EXPECTED["without_registrations"]
-    assert [unit_key(scenario, i) for i in data["units_without_attendance"]] == \
-        EXPECTED["without_attendance"]
+    assert [u["name"] for u in data["units_without_registrations"]] == EXPECTED[
+        "without_registrations"
+    ]
+    assert [unit_key(scenario, i) for i in data["units_without_attendance"]] == EXPECTED[
+        "without_attendance"
+    ]
     arrivals = {a["at"][11:16]: a["checked_in"] for a in data["days"][0]["arrivals"]}
     assert arrivals == FIRST_DAY_ARRIVALS
     assert "<svg" in data["fragments"]["arrivals"]
@@ -203,8 +257,9 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
             assert text.count(name) == want, (day, name)
         marks = re.findall(r"(\d+)\. \.{6,}", text)
         assert sorted(int(m) for m in marks) == list(range(1, EXPECTED["per_day"][index] + 1))
-    _, text = pdf_text(client.get(
-        f"/organizer/events/{event_id}/attendance.pdf?day={DAYS[0]}").data)
+    _, text = pdf_text(
+        client.get(f"/organizer/events/{event_id}/attendance.pdf?day={DAYS[0]}").data
+    )
     assert "07.41" in text and "Selasa, 8 Januari 2030" in text
     assert "Ahmad Fauzi, S.Sos." in text and "NIP. 19680411 199303 1 009" in text
 
@@ -212,21 +267,26 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     response = client.get(f"/organizer/events/{event_id}/export.xlsx")
     assert response.status_code == 200
     book = load_workbook(io.BytesIO(response.data))
-    assert book.sheetnames == ["Ringkasan", "Hari 1 08-01-2030", "Hari 2 09-01-2030",
-                               "Hari 3 10-01-2030"]
+    assert book.sheetnames == [
+        "Ringkasan",
+        "Hari 1 08-01-2030",
+        "Hari 2 09-01-2030",
+        "Hari 3 10-01-2030",
+    ]
     summary = book["Ringkasan"]
     header = [c.value for c in summary[1]]
-    rows = [dict(zip(header, (c.value for c in row), strict=True))
-            for row in summary.iter_rows(min_row=2)]
+    rows = [
+        dict(zip(header, (c.value for c in row), strict=True))
+        for row in summary.iter_rows(min_row=2)
+    ]
     assert len(rows) == len(PEOPLE)
     day_headers = [h for h in header if h.startswith("Hadir hari")]
-    assert [sum(1 for r in rows if r[h] is not None) for h in day_headers] == \
-        EXPECTED["per_day"]
+    assert [sum(1 for r in rows if r[h] is not None) for h in day_headers] == EXPECTED["per_day"]
     statuses = {r["Email"].split("@")[0]: r["Status"] for r in rows}
-    labels = {"confirmed": "Terdaftar", "waitlisted": "Daftar tunggu",
-              "cancelled": "Dibatalkan"}
-    assert [statuses[k] for k in EXPECTED["statuses"]] == \
-        [labels[s] for s in EXPECTED["statuses"].values()]
+    labels = {"confirmed": "Terdaftar", "waitlisted": "Daftar tunggu", "cancelled": "Dibatalkan"}
+    assert [statuses[k] for k in EXPECTED["statuses"]] == [
+        labels[s] for s in EXPECTED["statuses"].values()
+    ]
     assert sum(1 for r in rows if r["Jumlah hari hadir"]) == EXPECTED["attended"]
     for i, sheet in enumerate(book.worksheets[1:]):
         assert sheet.max_row - 1 == EXPECTED["per_day"][i]
@@ -236,9 +296,17 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     siti = next(r for r in rows if r["Email"] == "siti@example.com")
     assert siti[day_headers[0]] == datetime(2030, 1, 8, 7, 41)  # naive WIB
     by_name = {r["Nama"] for r in rows}
-    assert {"'=HYPERLINK(\"http://evil.example\",\"klik\")", "'+62 Budi Santoso",
-            "'-Minus Awal", "'@Alias Nama", "Siti O'Brien, S.E.", 'Ahmad "Kiki" Rizki',
-            "Nguyễn Thị Minh Khai", "Дмитрий Шостакович", "Żaneta Ćwiek"} <= by_name
+    assert {
+        '\'=HYPERLINK("http://evil.example","klik")',
+        "'+62 Budi Santoso",
+        "'-Minus Awal",
+        "'@Alias Nama",
+        "Siti O'Brien, S.E.",
+        'Ahmad "Kiki" Rizki',
+        "Nguyễn Thị Minh Khai",
+        "Дмитрий Шостакович",
+        "Żaneta Ćwiek",
+    } <= by_name
 
     # CSV: BOM, one row per registration, a column per day.
     response = client.get(f"/organizer/events/{event_id}/export.csv")
@@ -256,26 +324,35 @@ def test_dashboard_pdf_xlsx_and_csv_agree(app, client, login, scenario):
     assert csv_names == by_name  # the same neutralised names as the XLSX
 
     # The JSON API's attendance (door staff and integrations, with a token).
-    api = client.get(f"/api/v1/events/{event_id}/attendance",
-                     headers=bearer_of(app, scenario.users["assigned_staff"])).get_json()
+    api = client.get(
+        f"/api/v1/events/{event_id}/attendance",
+        headers=bearer_of(app, scenario.users["assigned_staff"]),
+    ).get_json()
     assert {k: api["counts"][k] for k in EXPECTED["counts"]} == EXPECTED["counts"]
     assert api["confirmed"] == EXPECTED["counts"]["confirmed"]
     assert api["checked_in"] == EXPECTED["attended"]
     assert [d["date"] for d in api["days"]] == [d.isoformat() for d in DAYS]
     assert [d["checked_in"] for d in api["days"]] == EXPECTED["per_day"]
-    assert [sum(a["checked_in"] for a in d["arrivals"]) for d in api["days"]] == \
-        EXPECTED["per_day"]
-    assert {a["at"][11:16]: a["checked_in"] for a in api["days"][0]["arrivals"]} == \
-        FIRST_DAY_ARRIVALS
-    assert {unit_key(scenario, u["unit_id"]): (u["registered"], u["attended"],
-                                               [d["checked_in"] for d in u["days"]])
-            for u in api["units"]} == EXPECTED["units"]
+    assert [sum(a["checked_in"] for a in d["arrivals"]) for d in api["days"]] == EXPECTED["per_day"]
+    assert {
+        a["at"][11:16]: a["checked_in"] for a in api["days"][0]["arrivals"]
+    } == FIRST_DAY_ARRIVALS
+    assert {
+        unit_key(scenario, u["unit_id"]): (
+            u["registered"],
+            u["attended"],
+            [d["checked_in"] for d in u["days"]],
+        )
+        for u in api["units"]
+    } == EXPECTED["units"]
     assert all(u["confirmed"] == u["registered"] for u in api["units"])
     # ... and every arrival, quota and rate exactly as the dashboard has them.
-    assert api["days"] == [{k: d[k] for k in ("date", "checked_in", "arrivals")}
-                           for d in data["days"]]
-    assert [(u["unit_id"], u["quota"], u["rate"]) for u in api["units"]] == \
-        [(u["unit_id"], u["quota"], u["rate"]) for u in data["units"]]
+    assert api["days"] == [
+        {k: d[k] for k in ("date", "checked_in", "arrivals")} for d in data["days"]
+    ]
+    assert [(u["unit_id"], u["quota"], u["rate"]) for u in api["units"]] == [
+        (u["unit_id"], u["quota"], u["rate"]) for u in data["units"]
+    ]
 
 
 def bearer_of(app, user: User) -> dict:
@@ -291,17 +368,21 @@ def bearer_of(app, user: User) -> dict:
 def test_exports_are_audited(app, client, login, scenario):
     login(scenario.users["owner"])
     event_id = scenario.event.id
-    for url in (f"/organizer/events/{event_id}/export.xlsx",
-                f"/organizer/events/{event_id}/export.csv",
-                f"/organizer/events/{event_id}/attendance.pdf?day={DAYS[1]}&blank=1"):
+    for url in (
+        f"/organizer/events/{event_id}/export.xlsx",
+        f"/organizer/events/{event_id}/export.csv",
+        f"/organizer/events/{event_id}/attendance.pdf?day={DAYS[1]}&blank=1",
+    ):
         assert client.get(url).status_code == 200
     with app.app_context():
-        rows = db.session.scalars(sa.select(AuditLog).where(
-            AuditLog.action.like("report.%")).order_by(AuditLog.id)).all()
+        rows = db.session.scalars(
+            sa.select(AuditLog).where(AuditLog.action.like("report.%")).order_by(AuditLog.id)
+        ).all()
         assert [(r.action, r.user_id, r.object_id) for r in rows] == [
             ("report.export", scenario.users["owner"].id, event_id),
             ("report.export", scenario.users["owner"].id, event_id),
-            ("report.attendance_pdf", scenario.users["owner"].id, event_id)]
+            ("report.attendance_pdf", scenario.users["owner"].id, event_id),
+        ]
         assert [r.details.get("format") for r in rows[:2]] == ["xlsx", "csv"]
         assert rows[2].details["blank"] is True
 
@@ -309,21 +390,26 @@ def test_exports_are_audited(app, client, login, scenario):
 def test_blank_list_has_every_confirmed_person_and_no_times(client, login, scenario):
     login(scenario.users["owner"])
     response = client.get(
-        f"/organizer/events/{scenario.event.id}/attendance.pdf?day={DAYS[2]}&blank=1")
+        f"/organizer/events/{scenario.event.id}/attendance.pdf?day={DAYS[2]}&blank=1"
+    )
     _, text = pdf_text(response.data)
     confirmed = [k for k in PEOPLE if k not in ("tono", "minus", "rina")]
     for key, (name, _, _) in PEOPLE.items():
         assert text.count(name) == (1 if key in confirmed else 0), name
     assert not re.search(r"\b0[789]\.\d\d\b", text)  # no check-in times
-    assert "blank" in response.headers["Content-Disposition"] or \
-        "kosong" in response.headers["Content-Disposition"]
+    assert (
+        "blank" in response.headers["Content-Disposition"]
+        or "kosong" in response.headers["Content-Disposition"]
+    )
 
 
 @pytest.mark.parametrize("day", ["2030-01-11", "nonsense", "2030-02-30"])
 def test_attendance_pdf_for_a_day_that_is_not_an_event_day_is_404(client, login, scenario, day):
     login(scenario.users["owner"])
-    assert client.get(
-        f"/organizer/events/{scenario.event.id}/attendance.pdf?day={day}").status_code == 404
+    assert (
+        client.get(f"/organizer/events/{scenario.event.id}/attendance.pdf?day={day}").status_code
+        == 404
+    )
 
 
 def test_dashboard_shows_charts_with_text_equivalents(client, login, scenario):
@@ -339,12 +425,25 @@ def test_dashboard_shows_charts_with_text_equivalents(client, login, scenario):
 
 # --- permissions -----------------------------------------------------------------------------
 
-ROLES = ["anonymous", "participant", "staff", "assigned_staff", "owner", "other_organizer",
-         "admin"]
-ORGANIZER = {"anonymous": 302, "participant": 403, "staff": 403, "assigned_staff": 403,
-             "owner": 200, "other_organizer": 404, "admin": 200}
-ADMIN = {"anonymous": 302, "participant": 403, "staff": 403, "assigned_staff": 403,
-         "owner": 403, "other_organizer": 403, "admin": 200}
+ROLES = ["anonymous", "participant", "staff", "assigned_staff", "owner", "other_organizer", "admin"]
+ORGANIZER = {
+    "anonymous": 302,
+    "participant": 403,
+    "staff": 403,
+    "assigned_staff": 403,
+    "owner": 200,
+    "other_organizer": 404,
+    "admin": 200,
+}
+ADMIN = {
+    "anonymous": 302,
+    "participant": 403,
+    "staff": 403,
+    "assigned_staff": 403,
+    "owner": 403,
+    "other_organizer": 403,
+    "admin": 200,
+}
 ANY_USER = {**{r: 200 for r in ROLES}, "anonymous": 302}
 ROUTES = [
     ("/organizer/events/{id}/dashboard", ORGANIZER),
@@ -376,15 +475,23 @@ def small(app, make_user, make_event, person, register):
         "other_organizer": make_user(Role.ORGANIZER),
         "admin": make_user(Role.ADMIN),
     }
-    event = make_event(owner=users["owner"], starts_at=START,
-                       ends_at=START + timedelta(days=2, hours=8))
-    reg_id = register(event, person(email="siti@example.com"), send_mail=False
-                      ).registration.id
+    event = make_event(
+        owner=users["owner"], starts_at=START, ends_at=START + timedelta(days=2, hours=8)
+    )
+    reg_id = register(event, person(email="siti@example.com"), send_mail=False).registration.id
     with app.app_context():
-        day = db.session.scalar(sa.select(EventDay).where(EventDay.event_id == event.id,
-                                                           EventDay.date == DAYS[0]))
-        db.session.add(Checkin(registration_id=reg_id, event_day_id=day.id, event_id=event.id,
-                               method=CheckinMethod.SEARCH, checked_in_at=START))
+        day = db.session.scalar(
+            sa.select(EventDay).where(EventDay.event_id == event.id, EventDay.date == DAYS[0])
+        )
+        db.session.add(
+            Checkin(
+                registration_id=reg_id,
+                event_day_id=day.id,
+                event_id=event.id,
+                method=CheckinMethod.SEARCH,
+                checked_in_at=START,
+            )
+        )
         db.session.add(EventStaff(event_id=event.id, user_id=users["assigned_staff"].id))
         db.session.commit()
     return Scenario(event, users, {}, {"siti": reg_id})
@@ -401,9 +508,14 @@ def test_permission_table(client, login, small, role, path, expected):
         assert "/auth/login" in response.headers["Location"]
 
 
-@pytest.mark.parametrize("path", ["/organizer/events/999999/dashboard",
-                                  "/organizer/events/999999/export.csv",
-                                  "/organizer/events/{id}/export.pdf"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/organizer/events/999999/dashboard",
+        "/organizer/events/999999/export.csv",
+        "/organizer/events/{id}/export.pdf",
+    ],
+)
 def test_unknown_event_or_format_is_404(client, login, scenario, path):
     login(scenario.users["admin"])
     assert client.get(path.format(id=scenario.event.id)).status_code == 404
@@ -424,8 +536,10 @@ def test_event_ics_in_jakarta_time_with_location_and_stable_uid(client, scenario
     first = events[0]
     start, end = first.decoded("DTSTART"), first.decoded("DTEND")
     assert str(start.tzinfo) == "Asia/Jakarta" and str(end.tzinfo) == "Asia/Jakarta"
-    assert (start.replace(tzinfo=None), end.replace(tzinfo=None)) == \
-        (datetime(2030, 1, 8, 8, 0), datetime(2030, 1, 8, 16, 0))
+    assert (start.replace(tzinfo=None), end.replace(tzinfo=None)) == (
+        datetime(2030, 1, 8, 8, 0),
+        datetime(2030, 1, 8, 16, 0),
+    )
     assert start.astimezone(UTC) == datetime(2030, 1, 8, 1, 0, tzinfo=UTC)
     assert b"DTSTART;TZID=Asia/Jakarta:20300108T080000" in response.data
     assert str(first["SUMMARY"]) == "Workshop <Inovasi> & Pelayanan"
@@ -450,8 +564,7 @@ def test_draft_ics_only_for_who_manages_it(app, client, login, scenario, make_ev
 
 
 def test_feed_lists_public_events_only(client, scenario, make_event):
-    draft = make_event(owner=scenario.users["owner"], status=EventStatus.DRAFT,
-                       title="Rapat Draf")
+    draft = make_event(owner=scenario.users["owner"], status=EventStatus.DRAFT, title="Rapat Draf")
     cancelled = make_event(status=EventStatus.CANCELLED, title="Rapat Batal")
     response = client.get("/calendar.ics")
     assert response.status_code == 200
@@ -471,9 +584,12 @@ def test_confirmation_mail_attaches_the_event_ics(app, make_event, person, regis
     event = make_event()
     reg_id = register(event, person(), send_mail=True).registration.id
     with app.app_context(), app.test_request_context():
-        queued = db.session.scalar(sa.select(OutgoingMail).where(
-            OutgoingMail.registration_id == reg_id,
-            OutgoingMail.kind == "registration.confirmed"))
+        queued = db.session.scalar(
+            sa.select(OutgoingMail).where(
+                OutgoingMail.registration_id == reg_id,
+                OutgoingMail.kind == "registration.confirmed",
+            )
+        )
         message = mail.build_message(queued)
         files = {part.get_filename(): part for part in message.iter_attachments()}
         ics = files[f"kegiatan-{event.id}.ics"]
@@ -490,16 +606,24 @@ def certificates(app, scenario):
     """Certificates of 8 JP for siti and kiki; kiki's is revoked."""
     with app.app_context():
         for seq, key in enumerate(("siti", "kiki"), start=1):
-            db.session.add(Certificate(
-                event_id=scenario.event.id, registration_id=scenario.regs[key], sequence=seq,
-                number=f"{seq:03d}/SERT/BAPPEDA/I/2030", role="participant", hours=8,
-                issued_at=FIXED_NOW,
-                revoked_at=FIXED_NOW if key == "kiki" else None))
+            db.session.add(
+                Certificate(
+                    event_id=scenario.event.id,
+                    registration_id=scenario.regs[key],
+                    sequence=seq,
+                    number=f"{seq:03d}/SERT/BAPPEDA/I/2030",
+                    role="participant",
+                    hours=8,
+                    issued_at=FIXED_NOW,
+                    revoked_at=FIXED_NOW if key == "kiki" else None,
+                )
+            )
         db.session.commit()
 
 
-def test_participant_sees_own_jp_matched_by_email(app, client, make_user, scenario,
-                                                  certificates, login):
+def test_participant_sees_own_jp_matched_by_email(
+    app, client, make_user, scenario, certificates, login
+):
     siti = make_user(Role.PARTICIPANT, email="siti@example.com", name="Siti O'Brien, S.E.")
     login(siti)
     html = client.get("/my/jp").get_data(as_text=True)
@@ -526,19 +650,21 @@ def test_admin_jp_search_person_and_unit(client, login, scenario, certificates):
     assert 'data-total="8"' in html
     assert client.get("/admin/reports/jp/person?email=nobody@example.com").status_code == 404
     unit_id = scenario.units["bappeda"].id
-    html = client.get(f"/admin/reports/jp/unit?unit_id={unit_id}&year=2030").get_data(
-        as_text=True)
+    html = client.get(f"/admin/reports/jp/unit?unit_id={unit_id}&year=2030").get_data(as_text=True)
     below = re.search(r'data-list="below-target">(.*?)</ul>', html, re.S).group(1)
-    for name in ("Siti O&#39;Brien, S.E.", "Ahmad &#34;Kiki&#34; Rizki", "@Alias Nama",
-                 "Wati Antre"):
+    for name in (
+        "Siti O&#39;Brien, S.E.",
+        "Ahmad &#34;Kiki&#34; Rizki",
+        "@Alias Nama",
+        "Wati Antre",
+    ):
         assert name in below
     assert "8 JP" in below
 
 
 def test_unit_report_page_xlsx_and_api(app, client, login, scenario, certificates):
     login(scenario.users["admin"])
-    html = client.get("/admin/reports/units?from=2030-01-01&to=2030-01-31").get_data(
-        as_text=True)
+    html = client.get("/admin/reports/units?from=2030-01-01&to=2030-01-31").get_data(as_text=True)
     row = re.search(rf'data-unit="{scenario.units["bappeda"].id}"(.*?)</tr>', html, re.S)
     assert re.findall(r">(\d+)</td>", row.group(1)) == ["1", "1", "4", "4", "8"]
     response = client.get("/admin/reports/units.xlsx?from=2030-01-01&to=2030-01-31")
@@ -554,31 +680,44 @@ def test_unit_report_api(app, client, scenario, certificates):
     from workshop.services.users import issue_token
 
     with app.app_context():
-        tokens = {role: issue_token(db.session.get(User, scenario.users[role].id))
-                  for role in ("admin", "owner")}
+        tokens = {
+            role: issue_token(db.session.get(User, scenario.users[role].id))
+            for role in ("admin", "owner")
+        }
         db.session.commit()
 
     def get(query, role="admin"):
-        return client.get(f"/api/v1/reports/units{query}",
-                          headers={"Authorization": f"Bearer {tokens[role]}"})
+        return client.get(
+            f"/api/v1/reports/units{query}", headers={"Authorization": f"Bearer {tokens[role]}"}
+        )
 
     response = get("?from=2030-01-01&to=2030-12-31")
     assert response.status_code == 200
     body = response.get_json()
     assert (body["from"], body["to"]) == ("2030-01-01", "2030-12-31")
     bappeda = next(i for i in body["items"] if i["short_name"] == "Bappeda")
-    assert bappeda == {"unit_id": scenario.units["bappeda"].id,
-                       "name": "Badan Perencanaan Pembangunan Daerah", "short_name": "Bappeda",
-                       "active": True, "events_registered": 1, "events_attended": 1,
-                       "people_registered": 4, "people_attended": 4, "jp_total": 8}
+    assert bappeda == {
+        "unit_id": scenario.units["bappeda"].id,
+        "name": "Badan Perencanaan Pembangunan Daerah",
+        "short_name": "Bappeda",
+        "active": True,
+        "events_registered": 1,
+        "events_attended": 1,
+        "people_registered": 4,
+        "people_attended": 4,
+        "jp_total": 8,
+    }
     assert body["count"] == len(body["items"]) == 4  # active units
     empty = get("?from=2031-01-01&to=2031-12-31").get_json()
     assert all(i["events_registered"] == 0 for i in empty["items"])
     assert get("?from=2030-01-01&to=2030-12-31", role="owner").status_code == 403
     assert client.get("/api/v1/reports/units?from=2030-01-01&to=2030-12-31").status_code == 401
-    for query, field in [("?from=2030-13-01&to=2030-12-31", "from"), ("?to=2030-12-31", "from"),
-                         ("?from=2030-01-01&to=x", "to"), ("?from=2030-02-01&to=2030-01-01",
-                                                           "to")]:
+    for query, field in [
+        ("?from=2030-13-01&to=2030-12-31", "from"),
+        ("?to=2030-12-31", "from"),
+        ("?from=2030-01-01&to=x", "to"),
+        ("?from=2030-02-01&to=2030-01-01", "to"),
+    ]:
         response = get(query)
         assert response.status_code == 422, query
         assert response.get_json()["error"] == "invalid"
@@ -592,34 +731,63 @@ def build_large_event(app, owner: User, units: list[Unit], n: int) -> int:
     """An event of three days with ``n`` confirmed registrations (bulk inserted) of which
     about four in five check in each day."""
     with app.app_context():
-        event = Event(title=f"Kegiatan {n}", venue="Aula", starts_at=START,
-                      ends_at=START + timedelta(days=2, hours=8), owner_id=owner.id,
-                      status=EventStatus.PUBLISHED, unit_quota=n)
+        event = Event(
+            title=f"Kegiatan {n}",
+            venue="Aula",
+            starts_at=START,
+            ends_at=START + timedelta(days=2, hours=8),
+            owner_id=owner.id,
+            status=EventStatus.PUBLISHED,
+            unit_quota=n,
+        )
         event.days = [EventDay(date=d) for d in DAYS]
         db.session.add(event)
         db.session.flush()
         now = FIXED_NOW
-        db.session.execute(sa.insert(Registration), [
-            {"event_id": event.id, "name": f"Peserta {i:05d}", "email": f"p{n}-{i}@example.com",
-             "employment_status": "pns", "nip": f"19800101200501{i % 2 + 1}{i % 1000:03d}"
-             if i < 1000 else None, "position": "Analis", "role": "participant",
-             "unit_id": units[i % len(units)].id if i % 7 else None,
-             "institution": None if i % 7 else "Pemerintah Kota Bandung",
-             "status": "confirmed", "manage_token": f"m-{n}-{i:05d}-{'x' * 20}",
-             "check_in_code": f"c-{n}-{i:05d}-{'y' * 20}", "created_at": now,
-             "updated_at": now, "confirmed_at": now} for i in range(n)])
-        ids = db.session.scalars(sa.select(Registration.id).where(
-            Registration.event_id == event.id).order_by(Registration.id)).all()
+        db.session.execute(
+            sa.insert(Registration),
+            [
+                {
+                    "event_id": event.id,
+                    "name": f"Peserta {i:05d}",
+                    "email": f"p{n}-{i}@example.com",
+                    "employment_status": "pns",
+                    "nip": f"19800101200501{i % 2 + 1}{i % 1000:03d}" if i < 1000 else None,
+                    "position": "Analis",
+                    "role": "participant",
+                    "unit_id": units[i % len(units)].id if i % 7 else None,
+                    "institution": None if i % 7 else "Pemerintah Kota Bandung",
+                    "status": "confirmed",
+                    "manage_token": f"m-{n}-{i:05d}-{'x' * 20}",
+                    "check_in_code": f"c-{n}-{i:05d}-{'y' * 20}",
+                    "created_at": now,
+                    "updated_at": now,
+                    "confirmed_at": now,
+                }
+                for i in range(n)
+            ],
+        )
+        ids = db.session.scalars(
+            sa.select(Registration.id)
+            .where(Registration.event_id == event.id)
+            .order_by(Registration.id)
+        ).all()
         checkins = []
         for d, day in enumerate(event.days):
             for j, reg_id in enumerate(ids):
                 if (j + d) % 5:
-                    checkins.append({
-                        "registration_id": reg_id, "event_day_id": day.id,
-                        "event_id": event.id, "method": "camera",
-                        "checked_in_at": datetime.combine(day.date, datetime.min.time(),
-                                                          tzinfo=WIB)
-                        + timedelta(hours=7, minutes=(j % 90))})
+                    checkins.append(
+                        {
+                            "registration_id": reg_id,
+                            "event_day_id": day.id,
+                            "event_id": event.id,
+                            "method": "camera",
+                            "checked_in_at": datetime.combine(
+                                day.date, datetime.min.time(), tzinfo=WIB
+                            )
+                            + timedelta(hours=7, minutes=(j % 90)),
+                        }
+                    )
         db.session.execute(sa.insert(Checkin), checkins)
         db.session.commit()
         return event.id
@@ -640,16 +808,19 @@ class QueryCounter:
         self.count += 1
 
 
-def test_query_count_does_not_grow_with_registrations(app, client, login, make_user,
-                                                      make_unit):
+def test_query_count_does_not_grow_with_registrations(app, client, login, make_user, make_unit):
     owner = make_user(Role.ORGANIZER)
     units = [make_unit() for _ in range(6)]
     small = build_large_event(app, owner, units, 50)
     large = build_large_event(app, owner, units, 2000)
     login(owner)
-    paths = ["/organizer/events/{id}/dashboard", "/organizer/events/{id}/dashboard.json",
-             "/organizer/events/{id}/export.xlsx", "/organizer/events/{id}/export.csv",
-             "/organizer/events/{id}/attendance.pdf?day=2030-01-09"]
+    paths = [
+        "/organizer/events/{id}/dashboard",
+        "/organizer/events/{id}/dashboard.json",
+        "/organizer/events/{id}/export.xlsx",
+        "/organizer/events/{id}/export.csv",
+        "/organizer/events/{id}/attendance.pdf?day=2030-01-09",
+    ]
     paths.append("/api/v1/events/{id}/attendance")
     api = bearer_of(app, owner)
     with app.app_context():

@@ -22,8 +22,9 @@ from workshop.models import Event, EventStatus, Registration
 from workshop.services import mail, registration
 from workshop.services.tickets import ticket_filename
 
-needs_pdftoppm = pytest.mark.skipif(shutil.which("pdftoppm") is None,
-                                    reason="pdftoppm (poppler-utils) missing")
+needs_pdftoppm = pytest.mark.skipif(
+    shutil.which("pdftoppm") is None, reason="pdftoppm (poppler-utils) missing"
+)
 
 # Thursday 24 and Friday 25 January 2030 (after FIXED_NOW), 08.00-16.00 WIB.
 DATE_ID = "Kamis, 24 Januari 2030 – Jumat, 25 Januari 2030"
@@ -43,10 +44,13 @@ def unit(make_unit):
 
 @pytest.fixture
 def event(make_event, unit):
-    return make_event(title="Workshop Inovasi Pelayanan Publik",
-                      venue="Ruang Rapat Pangripta (Nusantara), Bappeda",
-                      starts_at=wib(2030, 1, 24, 8), ends_at=wib(2030, 1, 25, 16),
-                      unit_id=unit.id)
+    return make_event(
+        title="Workshop Inovasi Pelayanan Publik",
+        venue="Ruang Rapat Pangripta (Nusantara), Bappeda",
+        starts_at=wib(2030, 1, 24, 8),
+        ends_at=wib(2030, 1, 25, 16),
+        unit_id=unit.id,
+    )
 
 
 @pytest.fixture
@@ -71,8 +75,9 @@ def rasterise_svg(data: bytes, scale: int = 8) -> Image.Image:
     assert squares
     for part in squares:
         x, y = (float(v) for v in part[1:].split("H")[0].split(","))
-        image.paste(0, (int(x * scale), int(y * scale),
-                        int(x * scale) + scale, int(y * scale) + scale))
+        image.paste(
+            0, (int(x * scale), int(y * scale), int(x * scale) + scale, int(y * scale) + scale)
+        )
     return image
 
 
@@ -84,8 +89,18 @@ def pdf_text(data: bytes) -> tuple[int, str]:
 def pdf_qr(data: bytes, tmp_path) -> list[str]:
     """Render the PDF's page at 100 dpi, as a printer or screen would, and scan it."""
     (tmp_path / "ticket.pdf").write_bytes(data)
-    subprocess.run(["pdftoppm", "-r", "100", "-png", "-singlefile",
-                    str(tmp_path / "ticket.pdf"), str(tmp_path / "ticket")], check=True)
+    subprocess.run(
+        [
+            "pdftoppm",
+            "-r",
+            "100",
+            "-png",
+            "-singlefile",
+            str(tmp_path / "ticket.pdf"),
+            str(tmp_path / "ticket"),
+        ],
+        check=True,
+    )
     return decode(Image.open(tmp_path / "ticket.png"))
 
 
@@ -112,8 +127,10 @@ def sent_mails(tmp_path) -> list:
 
 
 def attachments(message) -> list[tuple[str, str, bytes]]:
-    return [(part.get_filename(), part.get_content_type(), part.get_content())
-            for part in message.iter_attachments()]
+    return [
+        (part.get_filename(), part.get_content_type(), part.get_content())
+        for part in message.iter_attachments()
+    ]
 
 
 # --- the manage page ------------------------------------------------------------
@@ -128,9 +145,11 @@ def test_manage_page_shows_the_qr_code_and_ticket_links(client, confirmed):
     assert img.group(1) == f"/r/{token}/qr.svg"
     assert int(img.group(2)) >= 250  # scannable from a phone screen
     assert confirmed.check_in_code in spot
-    for label, href in (("Unduh e-tiket (PDF)", f"/r/{token}/ticket.pdf"),
-                        ("QR (PNG)", f"/r/{token}/qr.png"),
-                        ("QR (SVG)", f"/r/{token}/qr.svg")):
+    for label, href in (
+        ("Unduh e-tiket (PDF)", f"/r/{token}/ticket.pdf"),
+        ("QR (PNG)", f"/r/{token}/qr.png"),
+        ("QR (SVG)", f"/r/{token}/qr.svg"),
+    ):
         assert re.search(rf'href="{re.escape(href)}"[^>]*>{re.escape(label)}</a>', spot), label
     # The check-in code opens nothing, so the page never links to it.
     assert f"/r/{confirmed.check_in_code}" not in html
@@ -140,8 +159,7 @@ def test_qr_image_and_links_are_served_with_their_content_types(client, confirme
     spot = ticket_spot(page(client.get(f"/r/{confirmed.manage_token}")))
     img_src = re.search(r'<img src="([^"]+)"', spot).group(1)
     assert client.get(img_src).mimetype == "image/svg+xml"
-    expected = {"qr.png": "image/png", "qr.svg": "image/svg+xml",
-                "ticket.pdf": "application/pdf"}
+    expected = {"qr.png": "image/png", "qr.svg": "image/svg+xml", "ticket.pdf": "application/pdf"}
     links = re.findall(r'href="(/r/[^"]+/(qr\.png|qr\.svg|ticket\.pdf))"', spot)
     assert {name for _href, name in links} == set(expected)
     for href, name in links:
@@ -187,28 +205,39 @@ def test_svg_decodes_to_the_check_in_code(client, confirmed):
 
 
 @needs_pdftoppm
-def test_pdf_is_one_page_with_the_details_and_a_scannable_qr(client, confirmed, event, unit,
-                                                            tmp_path):
+def test_pdf_is_one_page_with_the_details_and_a_scannable_qr(
+    client, confirmed, event, unit, tmp_path
+):
     response = client.get(f"/r/{confirmed.manage_token}/ticket.pdf")
     assert response.status_code == 200
     assert response.mimetype == "application/pdf"
     assert response.headers["Content-Disposition"] == (
-        'attachment; filename="e-tiket-ir-h-abdul-najib-mm.pdf"')
+        'attachment; filename="e-tiket-ir-h-abdul-najib-mm.pdf"'
+    )
     pages, text = pdf_text(response.data)
     assert pages == 1
-    for expected in (NAME, event.title, DATE_ID, "08.00 – 16.00 WIB", event.venue, unit.name,
-                     "Peserta", confirmed.check_in_code, "E-TIKET KEGIATAN", "Kode presensi",
-                     "Pemerintah Kabupaten Muara Enim"):
+    for expected in (
+        NAME,
+        event.title,
+        DATE_ID,
+        "08.00 – 16.00 WIB",
+        event.venue,
+        unit.name,
+        "Peserta",
+        confirmed.check_in_code,
+        "E-TIKET KEGIATAN",
+        "Kode presensi",
+        "Pemerintah Kabupaten Muara Enim",
+    ):
         assert expected in text, expected
     assert pdf_qr(response.data, tmp_path) == [confirmed.check_in_code]
 
 
-@pytest.mark.parametrize(("role", "word"), [("speaker", "Narasumber"),
-                                             ("committee", "Panitia")])
-def test_pdf_names_the_role_and_an_outside_institution(client, event, register, person, role,
-                                                       word):
-    reg = register(event, person(name="Elke Rapp", institution="GIZ Transformasi",
-                                 role=role)).registration
+@pytest.mark.parametrize(("role", "word"), [("speaker", "Narasumber"), ("committee", "Panitia")])
+def test_pdf_names_the_role_and_an_outside_institution(client, event, register, person, role, word):
+    reg = register(
+        event, person(name="Elke Rapp", institution="GIZ Transformasi", role=role)
+    ).registration
     _pages, text = pdf_text(client.get(f"/r/{reg.manage_token}/ticket.pdf").data)
     assert f"Peran: {word}" in text
     assert "GIZ Transformasi" in text
@@ -221,22 +250,31 @@ def test_english_ui_gives_an_english_ticket(client, confirmed, tmp_path):
     assert '<html lang="en">' in html  # the switch took effect
     response = client.get(f"/r/{confirmed.manage_token}/ticket.pdf")
     _pages, text = pdf_text(response.data)
-    for expected in ("EVENT E-TICKET", "Check-in code", DATE_EN, "08:00 – 16:00 WIB",
-                     "Role: Participant", NAME):
+    for expected in (
+        "EVENT E-TICKET",
+        "Check-in code",
+        DATE_EN,
+        "08:00 – 16:00 WIB",
+        "Role: Participant",
+        NAME,
+    ):
         assert expected in text, expected
     for indonesian in ("E-TIKET KEGIATAN", "Kode presensi", "Kamis", "Peserta"):
         assert indonesian not in text, indonesian
     assert pdf_qr(response.data, tmp_path) == [confirmed.check_in_code]
 
 
-@pytest.mark.parametrize(("name", "filename"), [
-    ("Ir. H. Abdul Najib, MM", "e-tiket-ir-h-abdul-najib-mm.pdf"),
-    ("Nguyễn Thị Minh Khai", "e-tiket-nguyen-thi-minh-khai.pdf"),
-    ("Đặng Żaneta Ćwiek", "e-tiket-dang-zaneta-cwiek.pdf"),
-    ('CON <a>/b\\c:"d"|e?*', "e-tiket-con-a-b-c-d-e.pdf"),
-    ("王小明", "e-tiket.pdf"),
-    ("Sri " * 40, "e-tiket-" + ("sri-" * 15)[:59] + ".pdf"),
-])
+@pytest.mark.parametrize(
+    ("name", "filename"),
+    [
+        ("Ir. H. Abdul Najib, MM", "e-tiket-ir-h-abdul-najib-mm.pdf"),
+        ("Nguyễn Thị Minh Khai", "e-tiket-nguyen-thi-minh-khai.pdf"),
+        ("Đặng Żaneta Ćwiek", "e-tiket-dang-zaneta-cwiek.pdf"),
+        ('CON <a>/b\\c:"d"|e?*', "e-tiket-con-a-b-c-d-e.pdf"),
+        ("王小明", "e-tiket.pdf"),
+        ("Sri " * 40, "e-tiket-" + ("sri-" * 15)[:59] + ".pdf"),
+    ],
+)
 def test_pdf_filename_is_safe_on_windows(name, filename):
     assert ticket_filename(name) == filename
     assert re.fullmatch(r"e-tiket(-[a-z0-9]+)*\.pdf", filename)
@@ -266,10 +304,13 @@ def without_ticket(app, client, make_event, register, person):
     return make
 
 
-@pytest.mark.parametrize(("status", "reason"), [
-    ("waitlisted", "Tiket tersedia setelah pendaftaran terkonfirmasi"),
-    ("cancelled", "Pendaftaran dibatalkan"),
-])
+@pytest.mark.parametrize(
+    ("status", "reason"),
+    [
+        ("waitlisted", "Tiket tersedia setelah pendaftaran terkonfirmasi"),
+        ("cancelled", "Pendaftaran dibatalkan"),
+    ],
+)
 def test_waitlisted_and_cancelled_have_no_ticket(client, without_ticket, status, reason):
     reg = without_ticket(status)
     html = page(client.get(f"/r/{reg.manage_token}"))
@@ -296,8 +337,7 @@ def test_cancelled_event_has_no_valid_ticket(app, client, confirmed, event):
 
 def test_files_are_addressed_by_the_manage_token_only(client, confirmed):
     """A photographed QR (the check-in code) must open nothing."""
-    for url in [*routes(confirmed.check_in_code), *routes("not-a-real-token"),
-                *routes("x" * 200)]:
+    for url in [*routes(confirmed.check_in_code), *routes("not-a-real-token"), *routes("x" * 200)]:
         assert client.get(url).status_code == 404, url
     for url in routes(confirmed.manage_token):
         assert client.get(url).status_code == 200, url
@@ -312,10 +352,19 @@ def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path)
     are in English (the ticket is rendered when the mail is sent, in the mail's language),
     and the ticket's QR scans to the check-in code."""
     client.post("/auth/language", data={"lang": "en", "next": "/"})
-    response = client.post(f"/events/{event.id}/register", data={
-        "name": NAME, "email": "najib@example.com", "phone": "0812-3456-7890",
-        "employment_status": "pns", "nip": "19680411 199303 1 009",
-        "position": "Kepala Bappeda", "unit": str(unit.id), "institution": ""})
+    response = client.post(
+        f"/events/{event.id}/register",
+        data={
+            "name": NAME,
+            "email": "najib@example.com",
+            "phone": "0812-3456-7890",
+            "employment_status": "pns",
+            "nip": "19680411 199303 1 009",
+            "position": "Kepala Bappeda",
+            "unit": str(unit.id),
+            "institution": "",
+        },
+    )
     assert response.status_code == 302
     token = urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1]
     with client.application.app_context():
@@ -324,8 +373,9 @@ def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path)
     [message] = sent_mails(tmp_path)
     assert message["To"] == "najib@example.com"
     assert message["Subject"].startswith("Registration confirmed")
-    [(filename, content_type, data)] = [a for a in attachments(message)
-                                        if a[1] == "application/pdf"]  # beside the .ics
+    [(filename, content_type, data)] = [
+        a for a in attachments(message) if a[1] == "application/pdf"
+    ]  # beside the .ics
     assert (filename, content_type) == ("e-tiket-ir-h-abdul-najib-mm.pdf", "application/pdf")
     pages, text = pdf_text(data)
     assert pages == 1
@@ -336,8 +386,9 @@ def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path)
 
 
 @needs_pdftoppm
-def test_the_ticket_follows_the_mail_even_when_sent_later(app, runner, event, unit, person,
-                                                          register, tmp_path):
+def test_the_ticket_follows_the_mail_even_when_sent_later(
+    app, runner, event, unit, person, register, tmp_path
+):
     """Queued in Indonesian and sent later by `flask send-mail` (no request, no UI
     language): the ticket is the Indonesian one, like the mail's text."""
     app.config["MAIL_DELIVERY"] = "outbox"
@@ -352,7 +403,8 @@ def test_the_ticket_follows_the_mail_even_when_sent_later(app, runner, event, un
 
 
 def test_promotion_mail_carries_the_ticket_and_waitlist_mail_does_not(
-        client, make_event, register, person, tmp_path):
+    client, make_event, register, person, tmp_path
+):
     event = make_event(capacity=1, waitlist=True)
     first = register(event, person()).registration
     second = register(event, person(name="Dina Limanto")).registration
@@ -361,12 +413,14 @@ def test_promotion_mail_carries_the_ticket_and_waitlist_mail_does_not(
     [waiting] = [m for s, m in by_subject.items() if "daftar tunggu" in s]
     [promoted] = [m for s, m in by_subject.items() if "mendapat tempat" in s]
     assert attachments(waiting) == []
-    [(filename, content_type, data)] = [a for a in attachments(promoted)
-                                        if a[1] == "application/pdf"]  # beside the .ics
+    [(filename, content_type, data)] = [
+        a for a in attachments(promoted) if a[1] == "application/pdf"
+    ]  # beside the .ics
     assert (filename, content_type) == ("e-tiket-dina-limanto.pdf", "application/pdf")
     assert second.check_in_code in pdf_text(data)[1]
-    cancelled = [m for m in sent_mails(tmp_path)
-                 if m["To"] == first.email and "dibatalkan" in m["Subject"]]
+    cancelled = [
+        m for m in sent_mails(tmp_path) if m["To"] == first.email and "dibatalkan" in m["Subject"]
+    ]
     assert cancelled
     assert attachments(cancelled[0]) == []
 

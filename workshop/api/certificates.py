@@ -65,13 +65,21 @@ def registration_certificate(registration_id: int):
     if status.standing == Standing.ISSUED and status.certificate is not None:
         cert = status.certificate
         data = certificate_files.certificate_pdf(
-            cert, government=current_app.config["ORGANIZATION_NAME"], verify_url=_verify_url)
+            cert, government=current_app.config["ORGANIZATION_NAME"], verify_url=_verify_url
+        )
         filename = certificate_files.certificate_filename(cert.number, reg.name)
-        return Response(data, mimetype="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="{filename}"'})
+        return Response(
+            data,
+            mimetype="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="{filename}"'},
+        )
     error, message = _why_not(status.standing)
-    return {"error": error, "message": message, "standing": str(status.standing),
-            "missing_days": [d.isoformat() for d in status.missing_days]}, 409
+    return {
+        "error": error,
+        "message": message,
+        "standing": str(status.standing),
+        "missing_days": [d.isoformat() for d in status.missing_days],
+    }, 409
 
 
 def _why_not(standing: Standing) -> tuple[str, str]:
@@ -79,8 +87,7 @@ def _why_not(standing: Standing) -> tuple[str, str]:
         return "not_eligible", _("Kehadiran tidak memenuhi syarat sertifikat.")
     messages = {
         Standing.ELIGIBLE: _("Memenuhi syarat, tetapi sertifikat belum diterbitkan."),
-        Standing.NOT_FINISHED: _("Kegiatan belum selesai; syarat kehadiran masih dapat "
-                                 "dipenuhi."),
+        Standing.NOT_FINISHED: _("Kegiatan belum selesai; syarat kehadiran masih dapat dipenuhi."),
         Standing.NOT_CONFIRMED: _("Pendaftaran tidak terkonfirmasi."),
         Standing.DISABLED: _("Kegiatan ini tidak menerbitkan sertifikat."),
     }
@@ -108,10 +115,19 @@ def verify_certificate(code: str):
     """Public: is the certificate with this code valid, revoked, or unknown (404)?"""
     cert = certificates.verify(code)
     if cert is None:
-        return {"valid": False, "status": "not_found", "name": None, "role": None,
-                "event": None, "date": None, "dates": [], "number": None,
-                "revoked_at": None, "error": "not_found",
-                "message": _("Tidak ada sertifikat dengan kode ini.")}, 404
+        return {
+            "valid": False,
+            "status": "not_found",
+            "name": None,
+            "role": None,
+            "event": None,
+            "date": None,
+            "dates": [],
+            "number": None,
+            "revoked_at": None,
+            "error": "not_found",
+            "message": _("Tidak ada sertifikat dengan kode ini."),
+        }, 404
     days = cert.event.day_dates or [to_wib(cert.event.starts_at).date()]
     return {
         "valid": cert.is_valid,
@@ -156,10 +172,13 @@ SCHEMAS = {
             "not_eligible": {
                 "type": "integer",
                 "description": "Belum atau tidak memenuhi syarat (termasuk yang belum "
-                               "terkonfirmasi).",
+                "terkonfirmasi).",
             },
-            "numbers": {"type": "array", "items": {"type": "string"},
-                        "examples": [["001/SERT/BAPPEDA/III/2018"]]},
+            "numbers": {
+                "type": "array",
+                "items": {"type": "string"},
+                "examples": [["001/SERT/BAPPEDA/III/2018"]],
+            },
         },
     },
     "CertificateNotIssued": {
@@ -170,11 +189,13 @@ SCHEMAS = {
             "message": {"type": "string"},
             "standing": {
                 "type": "string",
-                "enum": ["eligible", "not_eligible", "not_finished", "not_confirmed",
-                         "disabled"],
+                "enum": ["eligible", "not_eligible", "not_finished", "not_confirmed", "disabled"],
             },
-            "missing_days": {"type": "array", "items": openapi.DATE,
-                             "description": "Hari kegiatan tanpa presensi."},
+            "missing_days": {
+                "type": "array",
+                "items": openapi.DATE,
+                "description": "Hari kegiatan tanpa presensi.",
+            },
         },
     },
     "CertificateRevokeInput": {
@@ -184,8 +205,18 @@ SCHEMAS = {
     },
     "Certificate": {
         "type": "object",
-        "required": ["id", "event_id", "registration_id", "number", "role", "hours",
-                     "verification_code", "issued_at", "revoked_at", "revoked_reason"],
+        "required": [
+            "id",
+            "event_id",
+            "registration_id",
+            "number",
+            "role",
+            "hours",
+            "verification_code",
+            "issued_at",
+            "revoked_at",
+            "revoked_reason",
+        ],
         "properties": {
             "id": {"type": "integer"},
             "event_id": {"type": "integer"},
@@ -201,8 +232,7 @@ SCHEMAS = {
     },
     "CertificateVerification": {
         "type": "object",
-        "required": ["valid", "status", "name", "role", "event", "date", "number",
-                     "revoked_at"],
+        "required": ["valid", "status", "name", "role", "event", "date", "number", "revoked_at"],
         "properties": {
             "valid": {"type": "boolean"},
             "status": {"type": "string", "enum": ["valid", "revoked", "not_found"]},
@@ -219,10 +249,14 @@ SCHEMAS = {
     },
 }
 
-RATE_LIMITED = {"description": "Terlalu banyak permintaan (error: rate_limited).",
-                "content": openapi.json_content(openapi.ref("Error"))}
-MANAGERS = ("Penyelenggara pemilik kegiatan dan admin; petugas dan peserta 403; kegiatan "
-            "penyelenggara lain 404.")
+RATE_LIMITED = {
+    "description": "Terlalu banyak permintaan (error: rate_limited).",
+    "content": openapi.json_content(openapi.ref("Error")),
+}
+MANAGERS = (
+    "Penyelenggara pemilik kegiatan dan admin; petugas dan peserta 403; kegiatan "
+    "penyelenggara lain 404."
+)
 
 PATHS = {
     "/events/{event_id}/certificates": {
@@ -236,18 +270,27 @@ PATHS = {
                 "Sertifikat belum diaktifkan: 409 certificates_disabled."
             ),
             "security": openapi.BEARER,
-            "requestBody": {"required": False, "content": openapi.json_content(
-                {"type": "object", "additionalProperties": False})},
+            "requestBody": {
+                "required": False,
+                "content": openapi.json_content({"type": "object", "additionalProperties": False}),
+            },
             "responses": {
-                "200": openapi.ok("Jumlah yang diterbitkan.", openapi.ref(
-                    "CertificateIssueResult")),
+                "200": openapi.ok(
+                    "Jumlah yang diterbitkan.", openapi.ref("CertificateIssueResult")
+                ),
                 **openapi.errors(400, 401, 403, 404, 409, 422, 500),
             },
         },
     },
     "/registrations/{registration_id}/certificate.pdf": {
-        "parameters": [{"name": "registration_id", "in": "path", "required": True,
-                        "schema": {"type": "integer"}}],
+        "parameters": [
+            {
+                "name": "registration_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "integer"},
+            }
+        ],
         "get": {
             "operationId": "getRegistrationCertificate",
             "summary": "Sertifikat satu pendaftaran (PDF)",
@@ -259,26 +302,36 @@ PATHS = {
             ),
             "security": openapi.BEARER,
             "responses": {
-                "200": {"description": "PDF A4 mendatar.",
-                        "content": {"application/pdf": {"schema": {"type": "string",
-                                                                   "format": "binary"}}}},
-                "409": openapi.ok("Belum ada sertifikat yang berlaku.",
-                                  openapi.ref("CertificateNotIssued")),
+                "200": {
+                    "description": "PDF A4 mendatar.",
+                    "content": {
+                        "application/pdf": {"schema": {"type": "string", "format": "binary"}}
+                    },
+                },
+                "409": openapi.ok(
+                    "Belum ada sertifikat yang berlaku.", openapi.ref("CertificateNotIssued")
+                ),
                 **openapi.errors(401, 404, 500),
             },
         },
     },
     "/certificates/{number_or_id}/revoke": {
-        "parameters": [{"name": "number_or_id", "in": "path", "required": True,
-                        "schema": {"type": "string"},
-                        "description": "Id, atau nomor sertifikat (garis miring boleh apa "
-                                       "adanya atau %2F). Nomor yang dipakai di beberapa "
-                                       "kegiatan: 404."}],
+        "parameters": [
+            {
+                "name": "number_or_id",
+                "in": "path",
+                "required": True,
+                "schema": {"type": "string"},
+                "description": "Id, atau nomor sertifikat (garis miring boleh apa "
+                "adanya atau %2F). Nomor yang dipakai di beberapa "
+                "kegiatan: 404.",
+            }
+        ],
         "post": {
             "operationId": "revokeCertificate",
             "summary": "Cabut sertifikat dengan alasan",
             "description": MANAGERS + " Nomor tetap terpakai. Sudah dicabut: 409 "
-                                      "already_revoked; tanpa alasan: 422.",
+            "already_revoked; tanpa alasan: 422.",
             "security": openapi.BEARER,
             "requestBody": openapi.body(openapi.ref("CertificateRevokeInput")),
             "responses": {
@@ -288,8 +341,9 @@ PATHS = {
         },
     },
     "/certificates/verify/{code}": {
-        "parameters": [{"name": "code", "in": "path", "required": True,
-                        "schema": {"type": "string"}}],
+        "parameters": [
+            {"name": "code", "in": "path", "required": True, "schema": {"type": "string"}}
+        ],
         "get": {
             "operationId": "verifyCertificate",
             "summary": "Verifikasi sertifikat (publik)",
@@ -300,10 +354,13 @@ PATHS = {
             ),
             "security": openapi.OPTIONAL_BEARER,
             "responses": {
-                "200": openapi.ok("Sertifikat dikenal: valid atau revoked.",
-                                  openapi.ref("CertificateVerification")),
-                "404": openapi.ok("Kode tidak dikenal (status not_found).",
-                                  openapi.ref("CertificateVerification")),
+                "200": openapi.ok(
+                    "Sertifikat dikenal: valid atau revoked.",
+                    openapi.ref("CertificateVerification"),
+                ),
+                "404": openapi.ok(
+                    "Kode tidak dikenal (status not_found).", openapi.ref("CertificateVerification")
+                ),
                 "429": RATE_LIMITED,
                 **openapi.errors(401, 500),
             },

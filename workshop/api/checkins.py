@@ -63,8 +63,9 @@ def create_checkin():
     actor, now = api_identity(), clock.now()
     # 404 / 403 JSON from the DomainError handler when the caller may not run this door.
     door = checkin.open_door(actor, values["event_id"], now, values["code"])
-    result = checkin.scan(door, values["code"], actor=actor, now=now,
-                          method=CheckinMethod.API, nonce=values["nonce"])
+    result = checkin.scan(
+        door, values["code"], actor=actor, now=now, method=CheckinMethod.API, nonce=values["nonce"]
+    )
     if result.result == ScanResult.NOT_FOUND:
         throttle.spend_unknown_code(actor.id)
     return scan_json(result)
@@ -142,8 +143,15 @@ SCHEMAS = {
         "type": "object",
         "description": "Yang perlu dilihat petugas pintu: tanpa kontak dan tanpa rahasia.",
         "required": [
-            "id", "event_id", "name", "position", "unit_id", "institution", "affiliation",
-            "role", "status",
+            "id",
+            "event_id",
+            "name",
+            "position",
+            "unit_id",
+            "institution",
+            "affiliation",
+            "role",
+            "status",
         ],
         "properties": {
             "id": {"type": "integer"},
@@ -160,8 +168,14 @@ SCHEMAS = {
     "ScanResult": {
         "type": "object",
         "required": [
-            "result", "message", "registration", "checkin_id", "checked_in_at", "day",
-            "checked_in_by", "other_event",
+            "result",
+            "message",
+            "registration",
+            "checkin_id",
+            "checked_in_at",
+            "day",
+            "checked_in_by",
+            "other_event",
         ],
         "properties": {
             "result": {
@@ -200,9 +214,7 @@ SCHEMAS = {
     },
     "Attendance": {
         "type": "object",
-        "description": (
-            "Angka yang sama dengan dasbor kegiatan, daftar hadir PDF, XLSX dan CSV."
-        ),
+        "description": ("Angka yang sama dengan dasbor kegiatan, daftar hadir PDF, XLSX dan CSV."),
         "required": ["event_id", "confirmed", "checked_in", "counts", "days", "units"],
         "properties": {
             "event_id": {"type": "integer"},
@@ -257,8 +269,15 @@ SCHEMAS = {
                 "items": {
                     "type": "object",
                     "required": [
-                        "unit_id", "unit", "unit_name", "confirmed", "registered", "attended",
-                        "quota", "rate", "days",
+                        "unit_id",
+                        "unit",
+                        "unit_name",
+                        "confirmed",
+                        "registered",
+                        "attended",
+                        "quota",
+                        "rate",
+                        "days",
                     ],
                     "properties": {
                         "unit_id": openapi.nullable({"type": "integer"}),

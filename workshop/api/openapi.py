@@ -372,9 +372,15 @@ PATHS: dict[str, dict] = {
                                 "items": {
                                     "type": "object",
                                     "required": [
-                                        "unit_id", "name", "short_name", "active",
-                                        "events_registered", "events_attended",
-                                        "people_registered", "people_attended", "jp_total",
+                                        "unit_id",
+                                        "name",
+                                        "short_name",
+                                        "active",
+                                        "events_registered",
+                                        "events_attended",
+                                        "people_registered",
+                                        "people_attended",
+                                        "jp_total",
                                     ],
                                     "properties": {
                                         "unit_id": {"type": "integer"},

@@ -285,7 +285,12 @@ def patched_event_input(event: Event, values: dict) -> EventInput:
 # Registration bodies: types only here; the rules (required fields, NIP, phone, lengths,
 # unit or institution) are ``services.registration.validate_registration``'s.
 REGISTRATION_READ_ONLY = (
-    "id", "event_id", "status", "waitlist_position", "check_in_code", "manage_url",
+    "id",
+    "event_id",
+    "status",
+    "waitlist_position",
+    "check_in_code",
+    "manage_url",
     "created_at",
 )
 REGISTRATION_PARSERS = {
@@ -347,10 +352,16 @@ def status_filter(value: str | None) -> RegistrationStatus | None:
         return None
     if value in {s.value for s in RegistrationStatus}:
         return RegistrationStatus(value)
-    raise ValidationError({"status": [_(
-        "Status tidak dikenal. Pilihan: %(choices)s.",
-        choices=", ".join(s.value for s in RegistrationStatus),
-    )]})
+    raise ValidationError(
+        {
+            "status": [
+                _(
+                    "Status tidak dikenal. Pilihan: %(choices)s.",
+                    choices=", ".join(s.value for s in RegistrationStatus),
+                )
+            ]
+        }
+    )
 
 
 # A QR code holds at most about 7,000 characters: anything up to SCAN_TEXT_MAX is scanned

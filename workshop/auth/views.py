@@ -112,10 +112,10 @@ def change_password():
         else:
             db.session.commit()
             # The new password ended every session of the account: keep this one.
-            login_user(current_user._get_current_object(),
-                       remember=_remember_cookie() in request.cookies)
-            flash(_("Kata sandi berhasil diubah. Sesi lain akun ini telah diakhiri."),
-                  "success")
+            login_user(
+                current_user._get_current_object(), remember=_remember_cookie() in request.cookies
+            )
+            flash(_("Kata sandi berhasil diubah. Sesi lain akun ini telah diakhiri."), "success")
             return redirect(home_for(current_user))
     return render_template("auth/change_password.html", form=form)
 

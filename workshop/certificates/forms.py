@@ -44,40 +44,61 @@ def _max(name: str) -> dict:
 
 class SettingsForm(FlaskForm):
     enabled = BooleanField(_l("Terbitkan sertifikat untuk kegiatan ini"))
-    rule = RadioField(_l("Syarat kehadiran"), default="all_days", validate_choice=False,
-                      choices=[("all_days", _l("Hadir pada setiap hari kegiatan")),
-                               ("min_days", _l("Hadir sedikitnya sejumlah hari"))])
+    rule = RadioField(
+        _l("Syarat kehadiran"),
+        default="all_days",
+        validate_choice=False,
+        choices=[
+            ("all_days", _l("Hadir pada setiap hari kegiatan")),
+            ("min_days", _l("Hadir sedikitnya sejumlah hari")),
+        ],
+    )
     min_days = OptionalIntegerField(_l("Jumlah hari minimal"), render_kw={"min": 1})
     number_format = StringField(_l("Format nomor"), [Required()], render_kw=_max("number_format"))
-    number_prefix = StringField(_l("Kode klasifikasi/awalan {prefix}"),
-                                render_kw=_max("number_prefix"))
+    number_prefix = StringField(
+        _l("Kode klasifikasi/awalan {prefix}"), render_kw=_max("number_prefix")
+    )
     number_unit = StringField(_l("Singkatan unit penerbit {unit}"), render_kw=_max("number_unit"))
-    hours = OptionalIntegerField(_l("Jumlah JP (jam pelajaran)"),
-                                 render_kw={"min": 1, "max": 200})
+    hours = OptionalIntegerField(_l("Jumlah JP (jam pelajaran)"), render_kw={"min": 1, "max": 200})
     sign_place = StringField(_l("Tempat penandatanganan"), render_kw=_max("sign_place"))
     sign_date = OptionalDateField(_l("Tanggal penandatanganan"))
     signatory_title = StringField(_l("Jabatan penanda tangan"), render_kw=_max("signatory_title"))
-    signatory_name = StringField(_l("Nama penanda tangan (dengan gelar)"),
-                                 render_kw=_max("signatory_name"))
+    signatory_name = StringField(
+        _l("Nama penanda tangan (dengan gelar)"), render_kw=_max("signatory_name")
+    )
     signatory_rank = StringField(_l("Pangkat/golongan"), render_kw=_max("signatory_rank"))
-    signatory_nip = StringField(_l("NIP penanda tangan"),
-                                render_kw={"maxlength": 24, "inputmode": "numeric",
-                                           "autocomplete": "off"})
-    language = RadioField(_l("Bahasa teks sertifikat"), default="id", validate_choice=False,
-                          choices=[("id", _l("Bahasa Indonesia")), ("en", _l("Bahasa Inggris"))])
-    logo = FileField(_l("Logo (PNG atau JPEG, paling besar 1 MB)"),
-                     render_kw={"accept": "image/png,image/jpeg"})
+    signatory_nip = StringField(
+        _l("NIP penanda tangan"),
+        render_kw={"maxlength": 24, "inputmode": "numeric", "autocomplete": "off"},
+    )
+    language = RadioField(
+        _l("Bahasa teks sertifikat"),
+        default="id",
+        validate_choice=False,
+        choices=[("id", _l("Bahasa Indonesia")), ("en", _l("Bahasa Inggris"))],
+    )
+    logo = FileField(
+        _l("Logo (PNG atau JPEG, paling besar 1 MB)"), render_kw={"accept": "image/png,image/jpeg"}
+    )
     remove_logo = BooleanField(_l("Hapus logo yang diunggah dan pakai logo bawaan"))
 
     @classmethod
     def data_from_input(cls, data: SettingsInput) -> dict:
         return {
-            "enabled": data.enabled, "rule": str(data.rule), "min_days": data.min_days,
-            "number_format": data.number_format, "number_prefix": data.number_prefix,
-            "number_unit": data.number_unit, "hours": data.hours, "sign_place": data.sign_place,
-            "sign_date": data.sign_date, "signatory_title": data.signatory_title,
-            "signatory_name": data.signatory_name, "signatory_rank": data.signatory_rank,
-            "signatory_nip": data.signatory_nip or "", "language": data.language,
+            "enabled": data.enabled,
+            "rule": str(data.rule),
+            "min_days": data.min_days,
+            "number_format": data.number_format,
+            "number_prefix": data.number_prefix,
+            "number_unit": data.number_unit,
+            "hours": data.hours,
+            "sign_place": data.sign_place,
+            "sign_date": data.sign_date,
+            "signatory_title": data.signatory_title,
+            "signatory_name": data.signatory_name,
+            "signatory_rank": data.signatory_rank,
+            "signatory_nip": data.signatory_nip or "",
+            "language": data.language,
         }
 
     def uploaded_logo(self) -> bytes | None:
@@ -89,16 +110,23 @@ class SettingsForm(FlaskForm):
 
     def settings_input(self, default_sign_date: date | None) -> SettingsInput:
         return SettingsInput(
-            enabled=bool(self.enabled.data), rule=self.rule.data or "all_days",
-            min_days=self.min_days.data, number_format=self.number_format.data or "",
-            number_prefix=self.number_prefix.data or "", number_unit=self.number_unit.data or "",
-            hours=self.hours.data, sign_place=self.sign_place.data or "",
+            enabled=bool(self.enabled.data),
+            rule=self.rule.data or "all_days",
+            min_days=self.min_days.data,
+            number_format=self.number_format.data or "",
+            number_prefix=self.number_prefix.data or "",
+            number_unit=self.number_unit.data or "",
+            hours=self.hours.data,
+            sign_place=self.sign_place.data or "",
             sign_date=self.sign_date.data or default_sign_date,
             signatory_name=self.signatory_name.data or "",
             signatory_title=self.signatory_title.data or "",
             signatory_rank=self.signatory_rank.data or "",
-            signatory_nip=self.signatory_nip.data or None, language=self.language.data or "id",
-            logo=self.uploaded_logo(), remove_logo=bool(self.remove_logo.data))
+            signatory_nip=self.signatory_nip.data or None,
+            language=self.language.data or "id",
+            logo=self.uploaded_logo(),
+            remove_logo=bool(self.remove_logo.data),
+        )
 
     def apply_service_errors(self, fields: dict[str, list[str]]) -> None:
         for name, messages in fields.items():
@@ -110,8 +138,9 @@ class SettingsForm(FlaskForm):
 
 
 class RevokeForm(FlaskForm):
-    reason = TextAreaField(_l("Alasan pencabutan"), [Length(max=500)],
-                           render_kw={"rows": 3, "maxlength": 500})
+    reason = TextAreaField(
+        _l("Alasan pencabutan"), [Length(max=500)], render_kw={"rows": 3, "maxlength": 500}
+    )
 
 
 class ActionForm(FlaskForm):
@@ -122,6 +151,12 @@ class VerifyForm(FlaskForm):
     class Meta:
         csrf = False  # a read-only lookup (GET)
 
-    code = StringField(_l("Kode verifikasi"),
-                       render_kw={"autocomplete": "off", "autocapitalize": "off",
-                                  "spellcheck": "false", "maxlength": 64})
+    code = StringField(
+        _l("Kode verifikasi"),
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "off",
+            "spellcheck": "false",
+            "maxlength": 64,
+        },
+    )

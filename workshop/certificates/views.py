@@ -47,8 +47,11 @@ PER_PAGE = 100
 ESTIMATED_PDF_BYTES = 85_000  # one certificate in the ZIP, for the progress bar
 ESTIMATED_PAGE_BYTES = 12_000  # one page of the print PDF (fonts and logo are shared)
 PRIVATE_ENDPOINTS = {"certificates.participant_pdf"}
-NOINDEX_ENDPOINTS = {"certificates.verify", "certificates.verify_form",
-                     "certificates.participant_pdf"}
+NOINDEX_ENDPOINTS = {
+    "certificates.verify",
+    "certificates.verify_form",
+    "certificates.participant_pdf",
+}
 STANDINGS = [s.value for s in Standing]
 
 
@@ -83,16 +86,19 @@ def verify_url(code: str) -> str:
 
 def _pdf(data: bytes, filename: str, *, inline: bool = False) -> Response:
     disposition = "inline" if inline else "attachment"
-    return Response(data, mimetype="application/pdf", headers={
-        "Content-Disposition": f'{disposition}; filename="{filename}"',
-        "Cache-Control": "no-store"})
+    return Response(
+        data,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'{disposition}; filename="{filename}"',
+            "Cache-Control": "no-store",
+        },
+    )
 
 
 def _certificate_response(cert: Certificate) -> Response:
-    data = certificate_files.certificate_pdf(cert, government=government(),
-                                             verify_url=verify_url)
-    return _pdf(data, certificate_files.certificate_filename(cert.number,
-                                                             cert.registration.name))
+    data = certificate_files.certificate_pdf(cert, government=government(), verify_url=verify_url)
+    return _pdf(data, certificate_files.certificate_filename(cert.number, cert.registration.name))
 
 
 def _certificate_or_404(event: Event, certificate_id: int) -> Certificate:
@@ -107,8 +113,9 @@ def _certificate_or_404(event: Event, certificate_id: int) -> Certificate:
 
 def _example_number(event: Event, values) -> str:
     try:
-        return certificates.format_number(values, getattr(values, "next_sequence", None) or 1,
-                                          event)
+        return certificates.format_number(
+            values, getattr(values, "next_sequence", None) or 1, event
+        )
     except (KeyError, IndexError, ValueError):
         return ""
 
@@ -116,11 +123,17 @@ def _example_number(event: Event, values) -> str:
 def _render_settings(event: Event, form: SettingsForm, settings, status: int = 200):
     start = to_wib(event.starts_at)
     return render_template(
-        "certificates/settings.html", event=event, form=form, settings=settings,
+        "certificates/settings.html",
+        event=event,
+        form=form,
+        settings=settings,
         example=_example_number(event, settings),
-        month=certificates.ROMAN[start.month - 1], year=start.year,
-        next_seq=f"{settings.next_sequence or 1:03d}", day_count=len(event.days),
-        has_logo=settings.logo is not None), status
+        month=certificates.ROMAN[start.month - 1],
+        year=start.year,
+        next_seq=f"{settings.next_sequence or 1:03d}",
+        day_count=len(event.days),
+        has_logo=settings.logo is not None,
+    ), status
 
 
 @bp.route("/organizer/events/<int:event_id>/certificates/settings", methods=["GET", "POST"])
@@ -135,8 +148,12 @@ def settings(event_id: int):
     if not form.validate_on_submit():
         return _render_settings(event, form, stored, 422)
     try:
-        save_settings(event, form.settings_input(stored.sign_date), actor=current_user,
-                      today=to_wib(clock.now()).date())
+        save_settings(
+            event,
+            form.settings_input(stored.sign_date),
+            actor=current_user,
+            today=to_wib(clock.now()).date(),
+        )
     except ValidationError as exc:
         form.apply_service_errors(exc.fields)
         db.session.rollback()
@@ -166,9 +183,15 @@ def preview(event_id: int):
         except ValidationError as exc:
             form.apply_service_errors(exc.fields)
             return _render_settings(event, form, stored, 422)
-    pdf = render_certificate_pdf(certificate_files.sample_data(
-        event, values, sequence=stored.next_sequence or 1, government=government(),
-        verify_url=verify_url))
+    pdf = render_certificate_pdf(
+        certificate_files.sample_data(
+            event,
+            values,
+            sequence=stored.next_sequence or 1,
+            government=government(),
+            verify_url=verify_url,
+        )
+    )
     db.session.rollback()  # nothing of a preview reaches the database
     return _pdf(pdf, "pratinjau-sertifikat.pdf", inline=True)
 
@@ -190,9 +213,11 @@ def logo(event_id: int):
 
 
 def _revoked_by_registration(event_id: int) -> dict[int, list[Certificate]]:
-    rows = db.session.scalars(db.select(Certificate).where(
-        Certificate.event_id == event_id, Certificate.revoked_at.is_not(None))
-        .order_by(Certificate.sequence))
+    rows = db.session.scalars(
+        db.select(Certificate)
+        .where(Certificate.event_id == event_id, Certificate.revoked_at.is_not(None))
+        .order_by(Certificate.sequence)
+    )
     result: dict[int, list[Certificate]] = {}
     for cert in rows:
         result.setdefault(cert.registration_id, []).append(cert)
@@ -212,11 +237,19 @@ def index(event_id: int):
     pages = max(1, -(-len(shown) // PER_PAGE))
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
-        "certificates/index.html", event=event, settings=certificates.settings_for(event),
-        rows=shown[(page - 1) * PER_PAGE:page * PER_PAGE], total=len(shown), page=page,
-        pages=pages, standing=wanted if wanted in STANDINGS else "", tally=tally,
-        counts=certificates.counts(event.id), revoked=_revoked_by_registration(event.id),
-        action=ActionForm())
+        "certificates/index.html",
+        event=event,
+        settings=certificates.settings_for(event),
+        rows=shown[(page - 1) * PER_PAGE : page * PER_PAGE],
+        total=len(shown),
+        page=page,
+        pages=pages,
+        standing=wanted if wanted in STANDINGS else "",
+        tally=tally,
+        counts=certificates.counts(event.id),
+        revoked=_revoked_by_registration(event.id),
+        action=ActionForm(),
+    )
 
 
 @bp.post("/organizer/events/<int:event_id>/certificates/issue")
@@ -231,15 +264,29 @@ def issue(event_id: int):
         flash(exc.message, "danger")
     else:
         if result.issued:
-            flash(_("%(n)d sertifikat diterbitkan (nomor %(first)s sampai %(last)s). "
+            flash(
+                _(
+                    "%(n)d sertifikat diterbitkan (nomor %(first)s sampai %(last)s). "
                     "%(already)d sudah terbit sebelumnya; %(not_eligible)d belum atau tidak "
-                    "memenuhi syarat.", n=len(result.issued), first=result.issued[0].number,
-                    last=result.issued[-1].number, already=result.already,
-                    not_eligible=result.not_eligible), "success")
+                    "memenuhi syarat.",
+                    n=len(result.issued),
+                    first=result.issued[0].number,
+                    last=result.issued[-1].number,
+                    already=result.already,
+                    not_eligible=result.not_eligible,
+                ),
+                "success",
+            )
         else:
-            flash(_("Tidak ada sertifikat baru yang diterbitkan. %(already)d sudah terbit; "
+            flash(
+                _(
+                    "Tidak ada sertifikat baru yang diterbitkan. %(already)d sudah terbit; "
                     "%(not_eligible)d belum atau tidak memenuhi syarat.",
-                    already=result.already, not_eligible=result.not_eligible), "info")
+                    already=result.already,
+                    not_eligible=result.not_eligible,
+                ),
+                "info",
+            )
     return redirect(url_for(".index", event_id=event.id))
 
 
@@ -254,14 +301,21 @@ def reissue(event_id: int, registration_id: int):
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        result = certificates.issue_certificates(event.id, actor=current_user, now=clock.now(),
-                                                 registration_id=reg.id)
+        result = certificates.issue_certificates(
+            event.id, actor=current_user, now=clock.now(), registration_id=reg.id
+        )
     except DomainError as exc:
         flash(exc.message, "danger")
     else:
         if result.issued:
-            flash(_("Sertifikat baru untuk %(name)s diterbitkan dengan nomor %(number)s.",
-                    name=reg.name, number=result.issued[0].number), "success")
+            flash(
+                _(
+                    "Sertifikat baru untuk %(name)s diterbitkan dengan nomor %(number)s.",
+                    name=reg.name,
+                    number=result.issued[0].number,
+                ),
+                "success",
+            )
         elif result.already:
             flash(_("%(name)s sudah memiliki sertifikat yang berlaku.", name=reg.name), "info")
         else:
@@ -279,8 +333,10 @@ def certificate_pdf(event_id: int, certificate_id: int):
     return _certificate_response(cert)
 
 
-@bp.route("/organizer/events/<int:event_id>/certificates/<int:certificate_id>/revoke",
-          methods=["GET", "POST"])
+@bp.route(
+    "/organizer/events/<int:event_id>/certificates/<int:certificate_id>/revoke",
+    methods=["GET", "POST"],
+)
 @organizer_required
 def revoke(event_id: int, certificate_id: int):
     """GET asks for the reason (works without JavaScript); POST revokes."""
@@ -291,15 +347,21 @@ def revoke(event_id: int, certificate_id: int):
     if request.method == "POST" and cert.is_valid:
         if form.validate_on_submit():
             try:
-                certificates.revoke(cert, reason=form.reason.data or "", actor=current_user,
-                                    now=clock.now())
+                certificates.revoke(
+                    cert, reason=form.reason.data or "", actor=current_user, now=clock.now()
+                )
             except ValidationError as exc:
                 form.reason.errors = [*form.reason.errors, *exc.fields.get("reason", [])]
                 db.session.rollback()
             else:
                 db.session.commit()
-                flash(_("Sertifikat %(number)s dicabut. Nomornya tidak dipakai lagi.",
-                        number=cert.number), "success")
+                flash(
+                    _(
+                        "Sertifikat %(number)s dicabut. Nomornya tidak dipakai lagi.",
+                        number=cert.number,
+                    ),
+                    "success",
+                )
                 return redirect(url_for(".index", event_id=event.id))
         status = 422
     return render_template("certificates/revoke.html", event=event, cert=cert, form=form), status
@@ -312,8 +374,9 @@ def revoke(event_id: int, certificate_id: int):
 @organizer_required
 def download(event_id: int):
     event = managed_event_or_404(event_id)
-    return render_template("certificates/download.html", event=event,
-                           count=certificate_files.count_valid(event.id))
+    return render_template(
+        "certificates/download.html", event=event, count=certificate_files.count_valid(event.id)
+    )
 
 
 def _bulk(event: Event):
@@ -321,15 +384,19 @@ def _bulk(event: Event):
     if not certs:
         flash(_("Belum ada sertifikat yang terbit untuk kegiatan ini."), "warning")
         return None, None
-    items = certificate_files.event_items(event, certs, government=government(),
-                                          verify_url=verify_url)
+    items = certificate_files.event_items(
+        event, certs, government=government(), verify_url=verify_url
+    )
     return certs, items
 
 
 def _bulk_headers(filename: str, count: int, estimate: int) -> dict:
-    return {"Content-Disposition": f'attachment; filename="{filename}"',
-            "Cache-Control": "no-store", "X-Certificate-Count": str(count),
-            "X-Estimated-Size": str(estimate)}
+    return {
+        "Content-Disposition": f'attachment; filename="{filename}"',
+        "Cache-Control": "no-store",
+        "X-Certificate-Count": str(count),
+        "X-Estimated-Size": str(estimate),
+    }
 
 
 @bp.get("/organizer/events/<int:event_id>/certificates/certificates.zip")
@@ -341,8 +408,9 @@ def download_zip(event_id: int):
     if certs is None:
         return redirect(url_for(".download", event_id=event.id))
     stream = stream_with_context(certificate_files.zip_stream(items))
-    headers = _bulk_headers(f"sertifikat-kegiatan-{event.id}.zip", len(certs),
-                            len(certs) * ESTIMATED_PDF_BYTES)
+    headers = _bulk_headers(
+        f"sertifikat-kegiatan-{event.id}.zip", len(certs), len(certs) * ESTIMATED_PDF_BYTES
+    )
     return Response(stream, mimetype="application/zip", headers=headers)
 
 
@@ -360,10 +428,12 @@ def download_print(event_id: int):
         spool, _size = certificate_files.print_pdf((data for _cert, data in items), title)
         yield from certificate_files.read_chunks(spool)
 
-    headers = _bulk_headers(f"sertifikat-kegiatan-{event.id}-cetak.pdf", len(certs),
-                            150_000 + len(certs) * ESTIMATED_PAGE_BYTES)
-    return Response(stream_with_context(generate()), mimetype="application/pdf",
-                    headers=headers)
+    headers = _bulk_headers(
+        f"sertifikat-kegiatan-{event.id}-cetak.pdf",
+        len(certs),
+        150_000 + len(certs) * ESTIMATED_PAGE_BYTES,
+    )
+    return Response(stream_with_context(generate()), mimetype="application/pdf", headers=headers)
 
 
 # --- the participant -----------------------------------------------------------------------
@@ -403,8 +473,9 @@ def verify(code: str):
     if cert is None:
         return render_template("certificates/verify.html", **context), 404
     days = cert.event.day_dates or [to_wib(cert.event.starts_at).date()]
-    context.update(date_id=days_text(days, "id"), date_en=days_text(days, "en"),
-                   government=government())
+    context.update(
+        date_id=days_text(days, "id"), date_en=days_text(days, "en"), government=government()
+    )
     if cert.revoked_at is not None:
         revoked = [to_wib(cert.revoked_at).date()]
         context.update(revoked_id=days_text(revoked, "id"), revoked_en=days_text(revoked, "en"))

@@ -13,8 +13,13 @@ class ScanForm(FlaskForm):
 
     code = StringField(
         _l("Kode tiket (pemindai genggam)"),
-        render_kw={"autocomplete": "off", "autocapitalize": "off", "autocorrect": "off",
-                   "spellcheck": "false", "enterkeyhint": "send"},
+        render_kw={
+            "autocomplete": "off",
+            "autocapitalize": "off",
+            "autocorrect": "off",
+            "spellcheck": "false",
+            "enterkeyhint": "send",
+        },
     )
 
 
@@ -26,8 +31,12 @@ class SearchForm(FlaskForm):
 
     q = SearchField(
         _l("Cari nama, NIP, atau unit kerja"),
-        render_kw={"autocomplete": "off", "enterkeyhint": "search", "minlength": 2,
-                   "maxlength": 100},
+        render_kw={
+            "autocomplete": "off",
+            "enterkeyhint": "search",
+            "minlength": 2,
+            "maxlength": 100,
+        },
     )
 
 
@@ -51,8 +60,9 @@ class StaffChoiceField(SelectField):
 
 class AssignStaffForm(FlaskForm):
     action = HiddenField(default="assign")
-    user_id = StaffChoiceField(_l("Petugas"), coerce=int,
-                               validators=[InputRequired(message=REQUIRED)])
+    user_id = StaffChoiceField(
+        _l("Petugas"), coerce=int, validators=[InputRequired(message=REQUIRED)]
+    )
 
     def __init__(self, *args, candidates=(), **kwargs):
         super().__init__(*args, **kwargs)

@@ -49,8 +49,13 @@ from workshop.timeutil import to_wib
 bp = Blueprint("checkin", __name__)
 
 # Endpoints that answer JSON, errors included (the page's script reads them).
-JSON_ENDPOINTS = {"checkin.scan", "checkin.search", "checkin.checkin_registration",
-                  "checkin.stats", "checkin.undo"}
+JSON_ENDPOINTS = {
+    "checkin.scan",
+    "checkin.search",
+    "checkin.checkin_registration",
+    "checkin.stats",
+    "checkin.undo",
+}
 NONCE = re.compile(r"^[A-Za-z0-9_\-]{8,64}$")  # crypto.randomUUID() and the like
 POLL_SECONDS = 5
 RECENT_LIMIT = 20
@@ -145,7 +150,6 @@ def _actor() -> User:
     return current_user._get_current_object()
 
 
-
 # --- JSON shapes -------------------------------------------------------------------
 
 
@@ -173,13 +177,17 @@ def _detail(door: checkin.Door, result: Scan, raw_code: str | None) -> str:
         return ""
     if result.result == ScanResult.ALREADY and row is not None:
         if row.scanned_by is not None:
-            return _("Tercatat pukul %(time)s oleh %(name)s.", time=wib_time(row.checked_in_at),
-                     name=row.scanned_by.name)
+            return _(
+                "Tercatat pukul %(time)s oleh %(name)s.",
+                time=wib_time(row.checked_in_at),
+                name=row.scanned_by.name,
+            )
         return _("Tercatat pukul %(time)s.", time=wib_time(row.checked_in_at))
     if result.result == ScanResult.WRONG_EVENT:
         if result.other_event is not None:
-            return _("Tiket ini untuk kegiatan \u201c%(title)s\u201d.",
-                     title=result.other_event.title)
+            return _(
+                "Tiket ini untuk kegiatan \u201c%(title)s\u201d.", title=result.other_event.title
+            )
         return _("Tiket ini untuk kegiatan lain.")
     if result.result == ScanResult.CANCELLED:
         return _("Pendaftaran ini sudah dibatalkan, sehingga tidak dapat dicatat hadir.")
@@ -222,20 +230,23 @@ def _stats_json(event: Event) -> dict:
     recent = []
     for row in checkin.recent(event.id, RECENT_LIMIT):
         at_day = to_wib(row.checked_in_at).date()
-        recent.append({
-            "id": row.id,
-            "registration_id": row.registration_id,
-            "name": row.registration.name,
-            "unit": row.registration.affiliation,
-            "at": to_wib(row.checked_in_at).isoformat(),
-            "at_text": wib_time(row.checked_in_at),
-            "date_text": "" if at_day == today else short_date(at_day),
-            "by": row.scanned_by.name if row.scanned_by is not None else "",
-            "method": str(row.method),
-            "method_label": str(METHOD_LABELS.get(row.method, row.method)),
-            "undo_url": url_for("checkin.undo", event_id=event.id, checkin_id=row.id)
-            if may_undo else None,
-        })
+        recent.append(
+            {
+                "id": row.id,
+                "registration_id": row.registration_id,
+                "name": row.registration.name,
+                "unit": row.registration.affiliation,
+                "at": to_wib(row.checked_in_at).isoformat(),
+                "at_text": wib_time(row.checked_in_at),
+                "date_text": "" if at_day == today else short_date(at_day),
+                "by": row.scanned_by.name if row.scanned_by is not None else "",
+                "method": str(row.method),
+                "method_label": str(METHOD_LABELS.get(row.method, row.method)),
+                "undo_url": url_for("checkin.undo", event_id=event.id, checkin_id=row.id)
+                if may_undo
+                else None,
+            }
+        )
     return {
         **stats,
         "is_event_day": day is not None,
@@ -312,14 +323,19 @@ def _page_text() -> dict:
         "cameraStarting": _("Menyalakan kamera…"),
         "cameraOn": _("Kamera aktif. Arahkan QR tiket ke kamera."),
         "cameraOff": _("Kamera mati."),
-        "insecure": _("Kamera hanya dapat dipakai bila halaman ini dibuka melalui HTTPS atau "
-                      "di localhost. Minta pengelola membuka alamat https://…, atau gunakan "
-                      "pemindai genggam dan pencarian nama di bawah."),
-        "noMediaDevices": _("Peramban ini tidak dapat memakai kamera. Gunakan pemindai genggam "
-                            "atau pencarian nama."),
+        "insecure": _(
+            "Kamera hanya dapat dipakai bila halaman ini dibuka melalui HTTPS atau "
+            "di localhost. Minta pengelola membuka alamat https://…, atau gunakan "
+            "pemindai genggam dan pencarian nama di bawah."
+        ),
+        "noMediaDevices": _(
+            "Peramban ini tidak dapat memakai kamera. Gunakan pemindai genggam atau pencarian nama."
+        ),
         "noCamera": _("Tidak ada kamera yang terdeteksi pada perangkat ini."),
-        "denied": _("Izin kamera ditolak. Izinkan akses kamera untuk situs ini di pengaturan "
-                    "peramban, lalu tekan \u201cMulai kamera\u201d lagi."),
+        "denied": _(
+            "Izin kamera ditolak. Izinkan akses kamera untuk situs ini di pengaturan "
+            "peramban, lalu tekan \u201cMulai kamera\u201d lagi."
+        ),
         "busy": _("Kamera sedang dipakai aplikasi lain. Tutup aplikasi itu lalu coba lagi."),
         "cameraFailed": _("Kamera tidak dapat dinyalakan."),
         "libraryMissing": _("Pustaka pemindai QR tidak termuat. Muat ulang halaman."),
@@ -334,8 +350,9 @@ def _page_text() -> dict:
         "present": _("Sudah hadir %(time)s", time="{time}"),
         "undo": _("Batalkan"),
         "undoName": _("Batalkan presensi %(name)s", name="{name}"),
-        "undoConfirm": _("Batalkan presensi %(name)s? Tindakan ini dicatat di log audit.",
-                         name="{name}"),
+        "undoConfirm": _(
+            "Batalkan presensi %(name)s? Tindakan ini dicatat di log audit.", name="{name}"
+        ),
         "undone": _("Presensi %(name)s dibatalkan.", name="{name}"),
         "noRecent": _("Belum ada yang dipindai."),
         "by": _("oleh %(name)s", name="{name}"),
@@ -367,23 +384,27 @@ def scan(event_id: int):
     nonce = body.get("nonce")
     if nonce is not None and not (isinstance(nonce, str) and NONCE.fullmatch(nonce)):
         return _bad_request(_("Nonce tidak sah."))
-    result = checkin.scan(door, code, actor=_actor(), now=now,
-                          method=CheckinMethod(method), nonce=nonce)
+    result = checkin.scan(
+        door, code, actor=_actor(), now=now, method=CheckinMethod(method), nonce=nonce
+    )
     if result.result == ScanResult.NOT_FOUND:
         throttle.spend_unknown_code(current_user.id)
     return jsonify(_scan_json(door, result, raw_code=code))
 
 
-@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/checkin",
-         endpoint="checkin_registration")
+@bp.post(
+    "/events/<int:event_id>/registrations/<int:registration_id>/checkin",
+    endpoint="checkin_registration",
+)
 @json_login_required
 @deferred_reads
 def checkin_registration(event_id: int, registration_id: int):
     """Check in someone found by the name search (no ticket at hand)."""
     now = clock.now()
     door = _open_door(event_id, now)
-    result = checkin.check_in_registration(door, registration_id, actor=_actor(), now=now,
-                                           method=CheckinMethod.SEARCH)
+    result = checkin.check_in_registration(
+        door, registration_id, actor=_actor(), now=now, method=CheckinMethod.SEARCH
+    )
     return jsonify(_scan_json(door, result))
 
 
@@ -398,19 +419,28 @@ def search(event_id: int):
     results = []
     for reg in found:
         row = present.get(reg.id)
-        results.append({
-            **_registration_json(reg),
-            "nip": reg.nip or "",
-            "position": reg.position or "",
-            "status": str(reg.status),
-            "status_label": str(STATUS_LABELS.get(reg.status, reg.status)),
-            "checked_in": row is not None,
-            "checked_in_at_text": wib_time(row.checked_in_at) if row is not None else None,
-            "checkin_url": url_for("checkin.checkin_registration", event_id=event.id,
-                                   registration_id=reg.id),
-        })
-    return jsonify({"query": query, "too_short": len(query.strip()) < 2,
-                    "is_event_day": day is not None, "results": results})
+        results.append(
+            {
+                **_registration_json(reg),
+                "nip": reg.nip or "",
+                "position": reg.position or "",
+                "status": str(reg.status),
+                "status_label": str(STATUS_LABELS.get(reg.status, reg.status)),
+                "checked_in": row is not None,
+                "checked_in_at_text": wib_time(row.checked_in_at) if row is not None else None,
+                "checkin_url": url_for(
+                    "checkin.checkin_registration", event_id=event.id, registration_id=reg.id
+                ),
+            }
+        )
+    return jsonify(
+        {
+            "query": query,
+            "too_short": len(query.strip()) < 2,
+            "is_event_day": day is not None,
+            "results": results,
+        }
+    )
 
 
 @bp.get("/events/<int:event_id>/stats", endpoint="stats")
@@ -432,8 +462,12 @@ def undo(event_id: int, checkin_id: int):
         abort(404)
     reg = db.session.get(Registration, row.registration_id)
     db.session.commit()
-    return jsonify({"removed": {"id": checkin_id, "registration_id": reg.id, "name": reg.name},
-                    "message": _("Presensi %(name)s dibatalkan.", name=reg.name)})
+    return jsonify(
+        {
+            "removed": {"id": checkin_id, "registration_id": reg.id, "name": reg.name},
+            "message": _("Presensi %(name)s dibatalkan.", name=reg.name),
+        }
+    )
 
 
 # --- door staff ----------------------------------------------------------------------
@@ -444,8 +478,10 @@ def undo(event_id: int, checkin_id: int):
 def staff(event_id: int):
     event = managed_event_or_404(event_id)
     action = request.form.get("action") if request.method == "POST" else None
-    assign_form = AssignStaffForm(candidates=checkin.assignable_staff(event.id),
-                                  formdata=request.form if action == "assign" else None)
+    assign_form = AssignStaffForm(
+        candidates=checkin.assignable_staff(event.id),
+        formdata=request.form if action == "assign" else None,
+    )
     remove_form = RemoveStaffForm(formdata=request.form if action == "remove" else None)
     status = 200
     if action == "assign":
@@ -458,8 +494,7 @@ def staff(event_id: int):
                 flash(exc.message, "danger")
             else:
                 db.session.commit()
-                flash(_("%(name)s ditugaskan sebagai petugas presensi.", name=user.name),
-                      "success")
+                flash(_("%(name)s ditugaskan sebagai petugas presensi.", name=user.name), "success")
                 return redirect(url_for("checkin.staff", event_id=event.id))
         status = 422
     elif action == "remove":

@@ -30,9 +30,7 @@ class CertificateSettings(Base):
     __tablename__ = "certificate_settings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    event_id: Mapped[int] = mapped_column(
-        ForeignKey("event.id", ondelete="CASCADE"), unique=True
-    )
+    event_id: Mapped[int] = mapped_column(ForeignKey("event.id", ondelete="CASCADE"), unique=True)
     enabled: Mapped[bool] = mapped_column(default=False)
     rule: Mapped[AttendanceRule] = mapped_column(String(10), default=AttendanceRule.ALL_DAYS)
     min_days: Mapped[int | None]

@@ -53,8 +53,9 @@ class Registration(Base):
         # The event's registrations by status; with role and unit, the seats taken and a
         # unit's share are counted from the index alone (every registration counts them),
         # and with the waiting time the waiting list's length and last place, in one pass.
-        Index("ix_registration_placement", "event_id", "status", "role", "unit_id",
-              "waitlisted_at"),
+        Index(
+            "ix_registration_placement", "event_id", "status", "role", "unit_id", "waitlisted_at"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -65,8 +65,11 @@ class User(UserMixin, Base):
         remember-me cookie of the account. Keyed with the app's secret: the session
         cookie is signed, not encrypted."""
         key = current_app.secret_key
-        digest = hmac.new(key if isinstance(key, bytes) else str(key).encode(),
-                          self.password_hash.encode(), hashlib.sha256)
+        digest = hmac.new(
+            key if isinstance(key, bytes) else str(key).encode(),
+            self.password_hash.encode(),
+            hashlib.sha256,
+        )
         return digest.hexdigest()[:20]
 
     def get_id(self) -> str:  # Flask-Login: what the session and remember cookie keep

@@ -118,8 +118,10 @@ class DateListField(StringField):
                 self.data.append(parsed)
         if bad:
             raise ValueError(
-                _("Tanggal tidak dikenali: %(values)s. Tulis seperti 2018-03-08.",
-                  values=", ".join(bad[:5]))
+                _(
+                    "Tanggal tidak dikenali: %(values)s. Tulis seperti 2018-03-08.",
+                    values=", ".join(bad[:5]),
+                )
             )
 
     def _value(self):
@@ -175,8 +177,9 @@ class AgendaRow(Form):
 
 
 class EventForm(FlaskForm):
-    title = StringField(_l("Judul kegiatan"), [ServiceChecked()],
-                        render_kw={"maxlength": events.TITLE_MAX})
+    title = StringField(
+        _l("Judul kegiatan"), [ServiceChecked()], render_kw={"maxlength": events.TITLE_MAX}
+    )
     description = TextAreaField(_l("Deskripsi"), render_kw={"rows": 6})
     venue = StringField(_l("Tempat"), [ServiceChecked()], render_kw={"maxlength": events.VENUE_MAX})
     starts_at = WibDateTimeField(_l("Mulai (WIB)"), [Required()])

@@ -65,8 +65,14 @@ class SearchForm(FlaskForm):
     class Meta:
         csrf = False
 
-    q = StringField(_l("Cari"), render_kw={"placeholder": _l("Nama, NIP, atau unit kerja"),
-                                           "maxlength": 200, "type": "search"})
+    q = StringField(
+        _l("Cari"),
+        render_kw={
+            "placeholder": _l("Nama, NIP, atau unit kerja"),
+            "maxlength": 200,
+            "type": "search",
+        },
+    )
     status = SelectField(_l("Status"), validate_choice=False)
 
     def __init__(self, *args, **kwargs):
@@ -83,19 +89,26 @@ class ActionForm(FlaskForm):
 
 
 class OnBehalfForm(FlaskForm):
-    name = StringField(_l("Nama lengkap dan gelar"), [ServiceChecked()],
-                       render_kw={"maxlength": NAME_MAX, "autocomplete": "off"})
-    email = EmailField(_l("Email"), [ServiceChecked()], render_kw={"maxlength": 254,
-                                                             "autocomplete": "off"})
-    phone = TelField(_l("Nomor HP/WhatsApp"), render_kw={"maxlength": 30,
-                                                          "autocomplete": "off"})
-    employment_status = SelectField(_l("Status kepegawaian"), [ServiceChecked()],
-                                    validate_choice=False)
-    nip = StringField(_l("NIP / NI PPPK"), render_kw={"maxlength": 30, "inputmode": "numeric",
-                                                      "autocomplete": "off"})
+    name = StringField(
+        _l("Nama lengkap dan gelar"),
+        [ServiceChecked()],
+        render_kw={"maxlength": NAME_MAX, "autocomplete": "off"},
+    )
+    email = EmailField(
+        _l("Email"), [ServiceChecked()], render_kw={"maxlength": 254, "autocomplete": "off"}
+    )
+    phone = TelField(_l("Nomor HP/WhatsApp"), render_kw={"maxlength": 30, "autocomplete": "off"})
+    employment_status = SelectField(
+        _l("Status kepegawaian"), [ServiceChecked()], validate_choice=False
+    )
+    nip = StringField(
+        _l("NIP / NI PPPK"),
+        render_kw={"maxlength": 30, "inputmode": "numeric", "autocomplete": "off"},
+    )
     position = StringField(_l("Jabatan"), render_kw={"maxlength": NAME_MAX})
-    unit_id = SelectField(_l("Unit kerja"), [ServiceChecked()], coerce=_unit_choice,
-                          validate_choice=False)
+    unit_id = SelectField(
+        _l("Unit kerja"), [ServiceChecked()], coerce=_unit_choice, validate_choice=False
+    )
     institution = StringField(_l("Nama instansi lain"), render_kw={"maxlength": NAME_MAX})
     role = SelectField(_l("Peran"), validate_choice=False, default=EventRole.PARTICIPANT.value)
 
@@ -138,6 +151,11 @@ class OnBehalfForm(FlaskForm):
 
 
 class ImportForm(FlaskForm):
-    file = FileField(_l("Berkas daftar peserta (CSV atau XLSX)"), [ServiceChecked()],
-                     render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
-                                          "officedocument.spreadsheetml.sheet"})
+    file = FileField(
+        _l("Berkas daftar peserta (CSV atau XLSX)"),
+        [ServiceChecked()],
+        render_kw={
+            "accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-"
+            "officedocument.spreadsheetml.sheet"
+        },
+    )

@@ -52,7 +52,6 @@ MAIL_CHUNK = 20
 REPORT_PER_PAGE = 100
 
 
-
 @bp.context_processor
 def labels():
     return {
@@ -66,8 +65,12 @@ def labels():
 
 def _safe_next(value: str | None, default: str) -> str:
     """A relative path on this site, or ``default``."""
-    if value and value.startswith("/") and not value.startswith(("//", "/\\")) \
-            and urlsplit(value).netloc == "":
+    if (
+        value
+        and value.startswith("/")
+        and not value.startswith(("//", "/\\"))
+        and urlsplit(value).netloc == ""
+    ):
         return value
     return default
 
@@ -133,8 +136,10 @@ def _row_action(event_id: int, registration_id: int, run):
 def _promoted_note(outcome) -> str:
     if not outcome.promoted:
         return ""
-    return " " + _("Dipindahkan otomatis dari daftar tunggu menjadi Terdaftar: %(names)s",
-                   names=_names(outcome.promoted))
+    return " " + _(
+        "Dipindahkan otomatis dari daftar tunggu menjadi Terdaftar: %(names)s",
+        names=_names(outcome.promoted),
+    )
 
 
 @bp.post("/events/<int:event_id>/registrations/<int:registration_id>/cancel", endpoint="cancel")
@@ -144,22 +149,25 @@ def cancel(event_id: int, registration_id: int):
         if reg.status == RegistrationStatus.CANCELLED:
             return _("Pendaftaran %(name)s sudah dibatalkan sebelumnya.", name=reg.name)
         outcome = registrations.cancel(reg.id, now=clock.now(), actor=current_user)
-        return _("Pendaftaran %(name)s dibatalkan.", name=outcome.registration.name) \
-            + _promoted_note(outcome)
+        return _(
+            "Pendaftaran %(name)s dibatalkan.", name=outcome.registration.name
+        ) + _promoted_note(outcome)
 
     return _row_action(event_id, registration_id, run)
 
 
-@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/restore",
-         endpoint="restore")
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/restore", endpoint="restore")
 @organizer_required
 def restore(event_id: int, registration_id: int):
     def run(reg):
         outcome = registrations.restore(reg.id, now=clock.now(), actor=current_user)
         restored = outcome.registration
         if restored.status == RegistrationStatus.WAITLISTED:
-            text = _("Pendaftaran %(name)s dipulihkan ke daftar tunggu (urutan %(n)d).",
-                     name=restored.name, n=outcome.waitlist_position or 0)
+            text = _(
+                "Pendaftaran %(name)s dipulihkan ke daftar tunggu (urutan %(n)d).",
+                name=restored.name,
+                n=outcome.waitlist_position or 0,
+            )
         else:
             text = _("Pendaftaran %(name)s dipulihkan: Terdaftar.", name=restored.name)
         return text + _promoted_note(outcome)
@@ -167,14 +175,15 @@ def restore(event_id: int, registration_id: int):
     return _row_action(event_id, registration_id, run)
 
 
-@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote",
-         endpoint="promote")
+@bp.post("/events/<int:event_id>/registrations/<int:registration_id>/promote", endpoint="promote")
 @organizer_required
 def promote(event_id: int, registration_id: int):
     def run(reg):
         outcome = registrations.promote_by_hand(reg.id, now=clock.now(), actor=current_user)
-        return _("%(name)s dipindahkan dari daftar tunggu menjadi Terdaftar.",
-                 name=outcome.registration.name)
+        return _(
+            "%(name)s dipindahkan dari daftar tunggu menjadi Terdaftar.",
+            name=outcome.registration.name,
+        )
 
     return _row_action(event_id, registration_id, run)
 
@@ -190,37 +199,52 @@ def new(event_id: int):
     duplicate_email = None
     if form.validate_on_submit():
         try:
-            outcome = registrations.register(event.id, form.registration_input(),
-                                             now=clock.now(), by_organizer=True,
-                                             actor=current_user)
+            outcome = registrations.register(
+                event.id,
+                form.registration_input(),
+                now=clock.now(),
+                by_organizer=True,
+                actor=current_user,
+            )
         except ValidationError as exc:
             form.apply_service_errors(exc.fields)
         except DuplicateRegistration:
             duplicate_email = (form.email.data or "").strip()
-            form.form_errors.append(_(
-                "Orang ini sudah memiliki pendaftaran aktif di kegiatan ini (email atau NIP "
-                "sama). Tautan pengelolaan pendaftaran telah dikirim ulang ke email yang "
-                "terdaftar."))
+            form.form_errors.append(
+                _(
+                    "Orang ini sudah memiliki pendaftaran aktif di kegiatan ini (email atau NIP "
+                    "sama). Tautan pengelolaan pendaftaran telah dikirim ulang ke email yang "
+                    "terdaftar."
+                )
+            )
         except DomainError as exc:
             form.form_errors.append(exc.message)
         else:
             reg = outcome.registration
             role = ROLE_LABELS[reg.role]
             if reg.status == RegistrationStatus.WAITLISTED:
-                text = _("%(name)s didaftarkan sebagai %(role)s dan masuk daftar tunggu "
-                         "(urutan %(n)d).", name=reg.name, role=role,
-                         n=outcome.waitlist_position or 0)
+                text = _(
+                    "%(name)s didaftarkan sebagai %(role)s dan masuk daftar tunggu (urutan %(n)d).",
+                    name=reg.name,
+                    role=role,
+                    n=outcome.waitlist_position or 0,
+                )
             else:
-                text = _("%(name)s didaftarkan sebagai %(role)s: Terdaftar.", name=reg.name,
-                         role=role)
+                text = _(
+                    "%(name)s didaftarkan sebagai %(role)s: Terdaftar.", name=reg.name, role=role
+                )
             flash(text + _promoted_note(outcome), "success")
             return redirect(url_for(".index", event_id=event.id))
     elif request.method == "POST":
         form.form_errors.append(_("Sesi formulir sudah kedaluwarsa. Kirim ulang formulir."))
     has_errors = bool(form.errors or form.form_errors)
-    return render_template("organizer_registrations/new.html", event=event, form=form,
-                           duplicate_email=duplicate_email,
-                           has_errors=has_errors), 422 if has_errors else 200
+    return render_template(
+        "organizer_registrations/new.html",
+        event=event,
+        form=form,
+        duplicate_email=duplicate_email,
+        has_errors=has_errors,
+    ), 422 if has_errors else 200
 
 
 # --- mail -------------------------------------------------------------------
@@ -235,18 +259,25 @@ def mail_list(event_id: int):
         reg = _registration_or_404(event.id, reg_id)
     status = request.args.get("status", "")
     page = registrations.event_mails(
-        event.id, status=status or None, registration_id=reg.id if reg else None,
-        page=request.args.get("page", 1, type=int), per_page=PER_PAGE,
+        event.id,
+        status=status or None,
+        registration_id=reg.id if reg else None,
+        page=request.args.get("page", 1, type=int),
+        per_page=PER_PAGE,
     )
     return render_template(
-        "organizer_registrations/mail.html", event=event, page=page, reg=reg, status=status,
-        mail_counts=registrations.mail_counts(event.id), action=ActionForm(),
+        "organizer_registrations/mail.html",
+        event=event,
+        page=page,
+        reg=reg,
+        status=status,
+        mail_counts=registrations.mail_counts(event.id),
+        action=ActionForm(),
         here=request.full_path if request.query_string else request.path,
     )
 
 
-@bp.post("/events/<int:event_id>/registrations/mail/<int:mail_id>/resend",
-         endpoint="mail_resend")
+@bp.post("/events/<int:event_id>/registrations/mail/<int:mail_id>/resend", endpoint="mail_resend")
 @organizer_required
 def mail_resend(event_id: int, mail_id: int):
     event = managed_event_or_404(event_id)
@@ -262,8 +293,14 @@ def mail_resend(event_id: int, mail_id: int):
     if message.status == MailStatus.SENT:
         flash(_("Email ke %(to)s telah dikirim ulang.", to=message.to), "success")
     else:
-        flash(_("Email ke %(to)s belum terkirim (%(error)s). Email akan dicoba lagi otomatis.",
-                to=message.to, error=message.last_error or "-"), "warning")
+        flash(
+            _(
+                "Email ke %(to)s belum terkirim (%(error)s). Email akan dicoba lagi otomatis.",
+                to=message.to,
+                error=message.last_error or "-",
+            ),
+            "warning",
+        )
     return redirect(back)
 
 
@@ -279,8 +316,14 @@ def mail_send_pending(event_id: int):
     _deliver_for(registrations.pending_mail_ids(event.id), _mail_seconds())
     counts = registrations.mail_counts(event.id)
     if counts["pending"]:
-        flash(_("Sebagian email sudah dikirim; %(n)d masih menunggu. Tekan Kirim sekarang lagi, "
-                "atau biarkan tugas terjadwal mengirimnya.", n=counts["pending"]), "info")
+        flash(
+            _(
+                "Sebagian email sudah dikirim; %(n)d masih menunggu. Tekan Kirim sekarang lagi, "
+                "atau biarkan tugas terjadwal mengirimnya.",
+                n=counts["pending"],
+            ),
+            "info",
+        )
     else:
         flash(_("Semua email yang menunggu sudah diproses."), "success")
     return redirect(back)
@@ -298,8 +341,11 @@ def _max_bytes() -> int:
 
 
 def _too_large_message() -> str:
-    return _("Berkas terlalu besar. Ukuran maksimum berkas impor adalah %(mb)s MB; bagi "
-             "daftar menjadi beberapa berkas.", mb=f"{_max_bytes() / 1024 / 1024:g}")
+    return _(
+        "Berkas terlalu besar. Ukuran maksimum berkas impor adalah %(mb)s MB; bagi "
+        "daftar menjadi beberapa berkas.",
+        mb=f"{_max_bytes() / 1024 / 1024:g}",
+    )
 
 
 @bp.errorhandler(RequestEntityTooLarge)
@@ -310,16 +356,23 @@ def too_large(_exc):
         return jsonify({"error": "too_large", "message": message}), 413
     event_id = (request.view_args or {}).get("event_id")
     back = url_for(".import_upload", event_id=event_id) if event_id else url_for("public.index")
-    return render_template("organizer_registrations/too_large.html", message=message,
-                           back=back), 413
+    return render_template(
+        "organizer_registrations/too_large.html", message=message, back=back
+    ), 413
 
 
 @bp.errorhandler(CSRFError)
 def csrf_failed(exc):
     """The upload script reads JSON; everything else gets the app's error page."""
     if _wants_json():
-        return jsonify({"error": "csrf", "message": _("Sesi formulir sudah kedaluwarsa. Muat "
-                                                      "ulang halaman lalu unggah lagi.")}), 400
+        return jsonify(
+            {
+                "error": "csrf",
+                "message": _(
+                    "Sesi formulir sudah kedaluwarsa. Muat ulang halaman lalu unggah lagi."
+                ),
+            }
+        ), 400
     return errors.handle_http_exception(exc)
 
 
@@ -327,15 +380,21 @@ def _upload_page(event, form, error: str | None, status: int):
     if _wants_json():
         return jsonify({"error": "invalid_file", "message": error}), status
     return render_template(
-        "organizer_registrations/import_upload.html", event=event, form=form, error=error,
-        max_mb=f"{_max_bytes() / 1024 / 1024:g}", max_bytes=_max_bytes(),
+        "organizer_registrations/import_upload.html",
+        event=event,
+        form=form,
+        error=error,
+        max_mb=f"{_max_bytes() / 1024 / 1024:g}",
+        max_bytes=_max_bytes(),
         max_rows=int(current_app.config.get("IMPORT_MAX_ROWS") or importing.MAX_ROWS),
-        batches=importing.recent_batches(event.id), unit_list=units.active_units(),
+        batches=importing.recent_batches(event.id),
+        unit_list=units.active_units(),
     ), status
 
 
-@bp.route("/events/<int:event_id>/registrations/import", methods=["GET", "POST"],
-          endpoint="import_upload")
+@bp.route(
+    "/events/<int:event_id>/registrations/import", methods=["GET", "POST"], endpoint="import_upload"
+)
 @organizer_required
 def import_upload(event_id: int):
     event = managed_event_or_404(event_id)
@@ -343,8 +402,12 @@ def import_upload(event_id: int):
     if request.method == "GET":
         return _upload_page(event, form, None, 200)
     if not form.validate_on_submit():
-        return _upload_page(event, form, _("Sesi formulir sudah kedaluwarsa. Muat ulang "
-                                           "halaman lalu unggah lagi."), 400)
+        return _upload_page(
+            event,
+            form,
+            _("Sesi formulir sudah kedaluwarsa. Muat ulang halaman lalu unggah lagi."),
+            400,
+        )
     upload = form.file.data
     if upload is None or not getattr(upload, "filename", ""):
         return _upload_page(event, form, _("Pilih berkas CSV atau XLSX terlebih dahulu."), 422)
@@ -353,7 +416,10 @@ def import_upload(event_id: int):
         return _upload_page(event, form, _too_large_message(), 413)
     try:
         batch, ignored = importing.create_batch(
-            event.id, filename=upload.filename, data=data, actor=current_user,
+            event.id,
+            filename=upload.filename,
+            data=data,
+            actor=current_user,
             now=clock.now(),
             max_rows=int(current_app.config.get("IMPORT_MAX_ROWS") or importing.MAX_ROWS),
         )
@@ -361,8 +427,10 @@ def import_upload(event_id: int):
         return _upload_page(event, form, exc.message, 422)
     db.session.commit()
     if ignored:
-        flash(_("Kolom yang tidak dikenali dan diabaikan: %(names)s.",
-                names=", ".join(ignored[:10])), "info")
+        flash(
+            _("Kolom yang tidak dikenali dan diabaikan: %(names)s.", names=", ".join(ignored[:10])),
+            "info",
+        )
     target = url_for(".import_report", event_id=event.id, batch_id=batch.id)
     if _wants_json():
         return jsonify({"redirect": target})
@@ -373,8 +441,11 @@ def import_upload(event_id: int):
 @organizer_required
 def import_template(event_id: int):
     managed_event_or_404(event_id)
-    return Response(importing.template_csv(), mimetype="text/csv",
-                    headers={"Content-Disposition": "attachment; filename=contoh-impor.csv"})
+    return Response(
+        importing.template_csv(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=contoh-impor.csv"},
+    )
 
 
 def _batch_or_404(event_id: int, batch_id: int):
@@ -394,20 +465,28 @@ def import_report(event_id: int, batch_id: int):
     batch = _batch_or_404(event.id, batch_id)
     show = request.args.get("show", "all")
     show = show if show in REPORT_FILTERS else "all"
-    rows = [r for r in batch.rows
-            if show == "all" or r["status"] == show or r.get("result") == show]
+    rows = [
+        r for r in batch.rows if show == "all" or r["status"] == show or r.get("result") == show
+    ]
     pages = max((len(rows) + REPORT_PER_PAGE - 1) // REPORT_PER_PAGE, 1)
     page = min(max(request.args.get("page", 1, type=int), 1), pages)
     return render_template(
-        "organizer_registrations/import_report.html", event=event, batch=batch,
-        counts=importing.summary(batch), show=show, pages=pages, page_number=page,
-        rows=rows[(page - 1) * REPORT_PER_PAGE: page * REPORT_PER_PAGE],
-        units_by_id={u.id: u for u in units.all_units()}, action=ActionForm(),
+        "organizer_registrations/import_report.html",
+        event=event,
+        batch=batch,
+        counts=importing.summary(batch),
+        show=show,
+        pages=pages,
+        page_number=page,
+        rows=rows[(page - 1) * REPORT_PER_PAGE : page * REPORT_PER_PAGE],
+        units_by_id={u.id: u for u in units.all_units()},
+        action=ActionForm(),
     )
 
 
-@bp.post("/events/<int:event_id>/registrations/import/<int:batch_id>/confirm",
-         endpoint="import_confirm")
+@bp.post(
+    "/events/<int:event_id>/registrations/import/<int:batch_id>/confirm", endpoint="import_confirm"
+)
 @organizer_required
 def import_confirm(event_id: int, batch_id: int):
     event = managed_event_or_404(event_id)
@@ -422,12 +501,20 @@ def import_confirm(event_id: int, batch_id: int):
         flash(exc.message, "danger")
         return redirect(report)
     counts = importing.summary(batch)
-    flash(_("Impor selesai: %(confirmed)d terdaftar, %(waitlisted)d masuk daftar tunggu. Email "
+    flash(
+        _(
+            "Impor selesai: %(confirmed)d terdaftar, %(waitlisted)d masuk daftar tunggu. Email "
             "konfirmasi sedang dikirim; statusnya dapat dilihat di halaman Email.",
-            confirmed=counts["confirmed"], waitlisted=counts["waitlisted"]), "success")
+            confirmed=counts["confirmed"],
+            waitlisted=counts["waitlisted"],
+        ),
+        "success",
+    )
     if counts["refused"]:
-        flash(_("%(n)d baris ditolak saat diimpor; lihat alasannya di tabel.",
-                n=counts["refused"]), "warning")
+        flash(
+            _("%(n)d baris ditolak saat diimpor; lihat alasannya di tabel.", n=counts["refused"]),
+            "warning",
+        )
     response = redirect(report)
     _deliver_after_response(response, mail_ids)
     return response
@@ -445,7 +532,7 @@ def _deliver_for(mail_ids: list[int], seconds: float) -> int:
     for start in range(0, len(mail_ids), MAIL_CHUNK):
         if time.monotonic() >= deadline:
             break
-        chunk = mail_ids[start:start + MAIL_CHUNK]
+        chunk = mail_ids[start : start + MAIL_CHUNK]
         mail.deliver(chunk)
         _forget_mails()
         tried += len(chunk)
@@ -479,8 +566,9 @@ def _deliver_after_response(response, mail_ids: list[int]) -> None:
             _deliver_for(mail_ids, seconds)
 
 
-@bp.post("/events/<int:event_id>/registrations/import/<int:batch_id>/cancel",
-         endpoint="import_cancel")
+@bp.post(
+    "/events/<int:event_id>/registrations/import/<int:batch_id>/cancel", endpoint="import_cancel"
+)
 @organizer_required
 def import_cancel(event_id: int, batch_id: int):
     event = managed_event_or_404(event_id)

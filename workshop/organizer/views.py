@@ -83,11 +83,13 @@ def event_edit(event_id: int):
     if saved is not None:
         db.session.commit()
         flash(_("Kegiatan tersimpan."), "success")
-        promoted = registrations.fill_from_waitlist(event.id, now=clock.now(),
-                                                    actor=current_user).promoted
+        promoted = registrations.fill_from_waitlist(
+            event.id, now=clock.now(), actor=current_user
+        ).promoted
         if promoted:
-            flash(_("%(n)d pendaftar dari daftar tunggu kini terkonfirmasi.", n=len(promoted)),
-                  "info")
+            flash(
+                _("%(n)d pendaftar dari daftar tunggu kini terkonfirmasi.", n=len(promoted)), "info"
+            )
         return redirect(url_for("public.event_detail", event_id=event.id))
     if form.has_errors:
         db.session.rollback()  # nothing of a refused edit may reach the database

@@ -32,11 +32,13 @@ class Marked:
 
 class RegistrationForm(FlaskForm):
     name = StringField(
-        _l("Nama lengkap"), [Marked()],
+        _l("Nama lengkap"),
+        [Marked()],
         render_kw={"maxlength": NAME_MAX, "autocomplete": "name"},
     )
     email = EmailField(
-        _l("Email"), [Marked()],
+        _l("Email"),
+        [Marked()],
         render_kw={"maxlength": 254, "autocomplete": "email", "inputmode": "email"},
     )
     phone = TelField(
@@ -44,7 +46,8 @@ class RegistrationForm(FlaskForm):
         render_kw={"maxlength": 30, "autocomplete": "tel", "inputmode": "tel"},
     )
     employment_status = RadioField(
-        _l("Status kepegawaian"), [Marked()],
+        _l("Status kepegawaian"),
+        [Marked()],
         choices=[
             (EmploymentStatus.PNS.value, "PNS"),
             (EmploymentStatus.PPPK.value, "PPPK"),
@@ -119,8 +122,7 @@ class RegistrationForm(FlaskForm):
     def apply_service_errors(self, fields: dict[str, list[str]]) -> None:
         """Put each message of services.registration next to the field it is about."""
         chose_other = (self.unit.data or "") == OTHER
-        editable = ("name", "email", "phone", "employment_status", "nip", "position",
-                    "institution")
+        editable = ("name", "email", "phone", "employment_status", "nip", "position", "institution")
         for name, messages in fields.items():
             if name == "unit_id":
                 # "Other" chosen but no name typed: the missing piece is the institution.
@@ -138,7 +140,7 @@ class RegistrationForm(FlaskForm):
 
 
 class ResendForm(FlaskForm):
-    """"Sudah mendaftar?": send the manage link again. Prefixed: it shares the page."""
+    """ "Sudah mendaftar?": send the manage link again. Prefixed: it shares the page."""
 
     email = EmailField(
         _l("Email yang dipakai saat mendaftar"),

@@ -77,13 +77,25 @@ def _own_registration(event: Event) -> Registration | None:
     """The logged-in user's active registration for ``event``, to point them to it."""
     if not current_user.is_authenticated:
         return None
-    return next((r for r in registrations.for_person(current_user)
-                 if r.event_id == event.id and r.status != registrations.CANCELLED), None)
+    return next(
+        (
+            r
+            for r in registrations.for_person(current_user)
+            if r.event_id == event.id and r.status != registrations.CANCELLED
+        ),
+        None,
+    )
 
 
-def _render_register(event: Event, form: RegistrationForm, resend: ResendForm, *,
-                     problem: DomainError | None = None, refusal: str | None = None,
-                     status: int = 200):
+def _render_register(
+    event: Event,
+    form: RegistrationForm,
+    resend: ResendForm,
+    *,
+    problem: DomainError | None = None,
+    refusal: str | None = None,
+    status: int = 200,
+):
     return render_template(
         "registration/register.html",
         event=event,
@@ -111,11 +123,13 @@ def register(event_id: int):
     problem = registrations.window_problem(event, now)
     if problem is not None:
         # Closed, not yet open, draft or cancelled: say why; accept nothing.
-        return _render_register(event, form, resend, problem=problem,
-                                status=409 if request.method == "POST" else 200)
+        return _render_register(
+            event, form, resend, problem=problem, status=409 if request.method == "POST" else 200
+        )
     if not form.validate_on_submit():
-        return _render_register(event, form, resend,
-                                status=422 if request.method == "POST" else 200)
+        return _render_register(
+            event, form, resend, status=422 if request.method == "POST" else 200
+        )
 
     data = form.registration_input()
     if data is None:
@@ -136,15 +150,22 @@ def register(event_id: int):
     reg = outcome.registration
     if user is not None and form.save_profile.data:
         user_id, reg_id = user.id, reg.id
-        run_in_write_transaction(lambda: registrations.save_to_profile(
-            db.session.get(User, user_id), db.session.get(Registration, reg_id)))
+        run_in_write_transaction(
+            lambda: registrations.save_to_profile(
+                db.session.get(User, user_id), db.session.get(Registration, reg_id)
+            )
+        )
     if outcome.waitlist_position is not None:
-        flash(_("Pendaftaran diterima. Kuota sedang penuh, Anda berada di daftar tunggu "
+        flash(
+            _(
+                "Pendaftaran diterima. Kuota sedang penuh, Anda berada di daftar tunggu "
                 "nomor %(n)d. Tautan halaman ini juga dikirim ke email Anda.",
-                n=outcome.waitlist_position), "warning")
+                n=outcome.waitlist_position,
+            ),
+            "warning",
+        )
     else:
-        flash(_("Pendaftaran berhasil. Tautan halaman ini juga dikirim ke email Anda."),
-              "success")
+        flash(_("Pendaftaran berhasil. Tautan halaman ini juga dikirim ke email Anda."), "success")
     return redirect(url_for("registration.manage", token=reg.manage_token))
 
 
@@ -164,7 +185,8 @@ def resend(event_id: int):
         resend_form.email.errors = [*resend_form.email.errors, _("Email wajib diisi.")]
     form = _registration_form(
         data=RegistrationForm.data_from_user(current_user)
-        if current_user.is_authenticated else None,
+        if current_user.is_authenticated
+        else None,
         formdata=None,
     )
     problem = registrations.window_problem(event, clock.now())
@@ -204,8 +226,13 @@ def cancel(token: str):
     reg = _registration_or_404(token)
     if not registrations.self_cancel_allowed(reg, clock.now()):
         if reg.status != registrations.CANCELLED:
-            flash(_("Pendaftaran ini tidak dapat dibatalkan lagi karena kegiatan sudah "
-                    "dimulai, selesai, atau dibatalkan."), "warning")
+            flash(
+                _(
+                    "Pendaftaran ini tidak dapat dibatalkan lagi karena kegiatan sudah "
+                    "dimulai, selesai, atau dibatalkan."
+                ),
+                "warning",
+            )
         return redirect(url_for("registration.manage", token=token))
     form = ConfirmForm()
     if form.validate_on_submit():
@@ -251,7 +278,8 @@ def ticket_pdf(token: str):
     """The one-page e-ticket in the current UI language."""
     reg = _ticket_or_404(token)
     filename, content_type, data = tickets.ticket_attachment(
-        reg, locale=str(get_locale()), organizer=current_app.config["ORGANIZATION_NAME"])
+        reg, locale=str(get_locale()), organizer=current_app.config["ORGANIZATION_NAME"]
+    )
     return _file(data, content_type, filename)
 
 

@@ -35,9 +35,15 @@ def _open(chart_id: str, width: int, height: int, title: str, desc: str) -> list
     ]
 
 
-def arrivals_chart(chart_id: str, bins: list[tuple[datetime, int]], *, title: str, desc: str,
-                   time_format: str = "%H.%M", bar_label: str = "%(start)s–%(end)s: %(n)d"
-                   ) -> Markup:
+def arrivals_chart(
+    chart_id: str,
+    bins: list[tuple[datetime, int]],
+    *,
+    title: str,
+    desc: str,
+    time_format: str = "%H.%M",
+    bar_label: str = "%(start)s–%(end)s: %(n)d",
+) -> Markup:
     """Check-ins per 5 minutes as vertical bars, time along the bottom (WIB)."""
     width, height = 720, 230
     left, right, top, bottom = 40, 12, 14, 36
@@ -47,10 +53,13 @@ def arrivals_chart(chart_id: str, bins: list[tuple[datetime, int]], *, title: st
     parts = _open(chart_id, width, height, title, desc)
     for value in range(0, axis_max + 1, step):
         y = top + plot_h - plot_h * value / axis_max
-        parts.append(f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
-                     f'stroke="{GRID}" stroke-width="1"/>')
-        parts.append(f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" '
-                     f'fill="{MUTED}">{value}</text>')
+        parts.append(
+            f'<line x1="{left}" x2="{width - right}" y1="{y:.1f}" y2="{y:.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+        )
+        parts.append(
+            f'<text x="{left - 6}" y="{y + 4:.1f}" text-anchor="end" fill="{MUTED}">{value}</text>'
+        )
     n = max(len(bins), 1)
     slot = plot_w / n
     gap = 1 if slot >= 4 else 0
@@ -62,25 +71,37 @@ def arrivals_chart(chart_id: str, bins: list[tuple[datetime, int]], *, title: st
         x = left + i * slot
         h = plot_h * count / axis_max
         end = start + timedelta(minutes=5)
-        tip = bar_label % {"start": start.strftime(time_format),
-                           "end": end.strftime(time_format), "n": count}
+        tip = bar_label % {
+            "start": start.strftime(time_format),
+            "end": end.strftime(time_format),
+            "n": count,
+        }
         if count:
-            parts.append(f'<rect x="{x + gap:.1f}" y="{top + plot_h - h:.1f}" '
-                         f'width="{max(slot - 2 * gap, 0.5):.1f}" height="{h:.1f}" '
-                         f'fill="{DARK}"><title>{escape(tip)}</title></rect>')
+            parts.append(
+                f'<rect x="{x + gap:.1f}" y="{top + plot_h - h:.1f}" '
+                f'width="{max(slot - 2 * gap, 0.5):.1f}" height="{h:.1f}" '
+                f'fill="{DARK}"><title>{escape(tip)}</title></rect>'
+            )
         if i % label_every == 0:
-            parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" '
-                         f'y2="{top + plot_h + 4}" stroke="{MUTED}"/>')
-            parts.append(f'<text x="{x:.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
-                         f'fill="{INK}">{escape(start.strftime(time_format))}</text>')
-    parts.append(f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
-                 f'y2="{top + plot_h}" stroke="{INK}" stroke-width="1"/>')
+            parts.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top + plot_h}" '
+                f'y2="{top + plot_h + 4}" stroke="{MUTED}"/>'
+            )
+            parts.append(
+                f'<text x="{x:.1f}" y="{top + plot_h + 17}" text-anchor="middle" '
+                f'fill="{INK}">{escape(start.strftime(time_format))}</text>'
+            )
+    parts.append(
+        f'<line x1="{left}" x2="{width - right}" y1="{top + plot_h}" '
+        f'y2="{top + plot_h}" stroke="{INK}" stroke-width="1"/>'
+    )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
-def units_chart(chart_id: str, rows: list[dict], *, title: str, desc: str,
-                legend: dict[str, str]) -> Markup:
+def units_chart(
+    chart_id: str, rows: list[dict], *, title: str, desc: str, legend: dict[str, str]
+) -> Markup:
     """One row per unit: a light bar for the registered, a dark one inside it for those who
     attended, a dashed mark at the quota, and "attended/registered" at the end.
 
@@ -98,40 +119,59 @@ def units_chart(chart_id: str, rows: list[dict], *, title: str, desc: str,
     plot_bottom = top + row_h * len(rows)
     for value in range(0, axis_max + 1, step):
         x = label_w + value * scale
-        parts.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{plot_bottom}" '
-                     f'stroke="{GRID}"/>')
-        parts.append(f'<text x="{x:.1f}" y="{plot_bottom + 16}" text-anchor="middle" '
-                     f'fill="{MUTED}">{value}</text>')
+        parts.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top - 4}" y2="{plot_bottom}" stroke="{GRID}"/>'
+        )
+        parts.append(
+            f'<text x="{x:.1f}" y="{plot_bottom + 16}" text-anchor="middle" '
+            f'fill="{MUTED}">{value}</text>'
+        )
     for i, row in enumerate(rows):
         y = top + i * row_h
         label = row["label"] if len(row["label"]) <= 24 else row["label"][:23] + "…"
-        parts.append(f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
-                     f'fill="{INK}">{escape(label)}<title>{escape(row["label"])}</title></text>')
-        parts.append(f'<rect x="{label_w}" y="{y + 4}" width="{row["registered"] * scale:.1f}" '
-                     f'height="{row_h - 8}" fill="{LIGHT}" stroke="{DARK}" stroke-width="1"/>')
+        parts.append(
+            f'<text x="{label_w - 8}" y="{y + row_h / 2 + 4:.1f}" text-anchor="end" '
+            f'fill="{INK}">{escape(label)}<title>{escape(row["label"])}</title></text>'
+        )
+        parts.append(
+            f'<rect x="{label_w}" y="{y + 4}" width="{row["registered"] * scale:.1f}" '
+            f'height="{row_h - 8}" fill="{LIGHT}" stroke="{DARK}" stroke-width="1"/>'
+        )
         if row["attended"]:
-            parts.append(f'<rect x="{label_w}" y="{y + 8}" '
-                         f'width="{row["attended"] * scale:.1f}" height="{row_h - 16}" '
-                         f'fill="{DARK}"/>')
+            parts.append(
+                f'<rect x="{label_w}" y="{y + 8}" '
+                f'width="{row["attended"] * scale:.1f}" height="{row_h - 16}" '
+                f'fill="{DARK}"/>'
+            )
         if row["quota"]:
             qx = label_w + row["quota"] * scale
-            parts.append(f'<line x1="{qx:.1f}" x2="{qx:.1f}" y1="{y + 1}" y2="{y + row_h - 1}" '
-                         f'stroke="{INK}" stroke-width="2" stroke-dasharray="3 2"/>')
+            parts.append(
+                f'<line x1="{qx:.1f}" x2="{qx:.1f}" y1="{y + 1}" y2="{y + row_h - 1}" '
+                f'stroke="{INK}" stroke-width="2" stroke-dasharray="3 2"/>'
+            )
         end = label_w + max(row["registered"], row["attended"], row["quota"] or 0) * scale
-        parts.append(f'<text x="{end + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="{INK}">'
-                     f'{row["attended"]}/{row["registered"]}</text>')
+        parts.append(
+            f'<text x="{end + 6:.1f}" y="{y + row_h / 2 + 4:.1f}" fill="{INK}">'
+            f"{row['attended']}/{row['registered']}</text>"
+        )
     parts.append("</svg>")
     return Markup("".join(parts))  # noqa: S704 - every text above is escaped
 
 
 def _legend(x: int, legend: dict[str, str]) -> list[str]:
-    parts = [f'<rect x="{x}" y="6" width="14" height="12" fill="{LIGHT}" stroke="{DARK}"/>',
-             f'<text x="{x + 20}" y="16" fill="{INK}">{escape(legend["registered"])}</text>']
+    parts = [
+        f'<rect x="{x}" y="6" width="14" height="12" fill="{LIGHT}" stroke="{DARK}"/>',
+        f'<text x="{x + 20}" y="16" fill="{INK}">{escape(legend["registered"])}</text>',
+    ]
     x2 = x + 40 + 7 * len(legend["registered"])
-    parts += [f'<rect x="{x2}" y="6" width="14" height="12" fill="{DARK}"/>',
-              f'<text x="{x2 + 20}" y="16" fill="{INK}">{escape(legend["attended"])}</text>']
+    parts += [
+        f'<rect x="{x2}" y="6" width="14" height="12" fill="{DARK}"/>',
+        f'<text x="{x2 + 20}" y="16" fill="{INK}">{escape(legend["attended"])}</text>',
+    ]
     x3 = x2 + 40 + 7 * len(legend["attended"])
-    parts += [f'<line x1="{x3 + 7}" x2="{x3 + 7}" y1="4" y2="20" stroke="{INK}" '
-              f'stroke-width="2" stroke-dasharray="3 2"/>',
-              f'<text x="{x3 + 16}" y="16" fill="{INK}">{escape(legend["quota"])}</text>']
+    parts += [
+        f'<line x1="{x3 + 7}" x2="{x3 + 7}" y1="4" y2="20" stroke="{INK}" '
+        f'stroke-width="2" stroke-dasharray="3 2"/>',
+        f'<text x="{x3 + 16}" y="16" fill="{INK}">{escape(legend["quota"])}</text>',
+    ]
     return parts

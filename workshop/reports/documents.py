@@ -51,9 +51,13 @@ def signature(event: Event, on: date, organization: str) -> Signature:
     the regency's; the event owner's position, name and NIP."""
     owner = db.session.get(User, event.owner_id)
     settings = db.session.scalar(
-        db.select(CertificateSettings).where(CertificateSettings.event_id == event.id))
-    place = (settings.sign_place if settings is not None and settings.sign_place
-             else place_of(organization))
+        db.select(CertificateSettings).where(CertificateSettings.event_id == event.id)
+    )
+    place = (
+        settings.sign_place
+        if settings is not None and settings.sign_place
+        else place_of(organization)
+    )
     nip = format_nip(owner.nip, owner.employment_status) if owner and owner.nip else ""
     return Signature(
         place_date=f"{place}, {short_date_id(on)}",
@@ -63,13 +67,21 @@ def signature(event: Event, on: date, organization: str) -> Signature:
     )
 
 
-def attendance_sheet(event: Event, day: EventDay, people: list[Person], *, blank: bool,
-                     organization: str) -> AttendanceSheet:
-    lines = [AttendanceLine(
-        name=p.name, nip=p.nip, position=p.position, affiliation=p.affiliation,
-        time_text="" if blank or p.checkins[0] is None
-        else to_wib(p.checkins[0]).strftime("%H.%M"),
-    ) for p in people]
+def attendance_sheet(
+    event: Event, day: EventDay, people: list[Person], *, blank: bool, organization: str
+) -> AttendanceSheet:
+    lines = [
+        AttendanceLine(
+            name=p.name,
+            nip=p.nip,
+            position=p.position,
+            affiliation=p.affiliation,
+            time_text=""
+            if blank or p.checkins[0] is None
+            else to_wib(p.checkins[0]).strftime("%H.%M"),
+        )
+        for p in people
+    ]
     return AttendanceSheet(
         organization=organization,
         unit=event.unit.name if event.unit is not None else "",
@@ -90,16 +102,30 @@ def _date_span(start: datetime, end: datetime) -> str:
     return f"{short_date_id(first)} – {short_date_id(last)}"
 
 
-def recap_sheet(person: PersonRef, years: list[YearRecap], *, organization: str,
-                now: datetime) -> RecapSheet:
+def recap_sheet(
+    person: PersonRef, years: list[YearRecap], *, organization: str, now: datetime
+) -> RecapSheet:
     return RecapSheet(
         organization=organization,
         name=person.name,
         nip=person.nip_text,
         affiliation=person.affiliation,
-        years=[RecapYear(y.year, [RecapLine(r.title, _date_span(r.starts_at, r.ends_at),
-                                            r.certificate_number or "–", r.jp)
-                                  for r in y.rows], y.total) for y in years],
+        years=[
+            RecapYear(
+                y.year,
+                [
+                    RecapLine(
+                        r.title,
+                        _date_span(r.starts_at, r.ends_at),
+                        r.certificate_number or "–",
+                        r.jp,
+                    )
+                    for r in y.rows
+                ],
+                y.total,
+            )
+            for y in years
+        ],
         printed_text=f"{long_date_id(now)}, {to_wib(now).strftime('%H.%M')} WIB",
         target=JP_TARGET,
     )

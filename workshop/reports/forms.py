@@ -19,9 +19,11 @@ class PeriodForm(_GetForm):
 
 
 class PersonSearchForm(_GetForm):
-    q = StringField(_l("Cari nama, NIP, atau email"),
-                    validators=[Optional(), Length(max=100)],
-                    render_kw={"type": "search", "autocomplete": "off", "maxlength": 100})
+    q = StringField(
+        _l("Cari nama, NIP, atau email"),
+        validators=[Optional(), Length(max=100)],
+        render_kw={"type": "search", "autocomplete": "off", "maxlength": 100},
+    )
 
 
 class UnitYearForm(_GetForm):

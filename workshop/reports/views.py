@@ -79,33 +79,57 @@ def _charts(report: reports.EventReport) -> dict:
             continue
         busiest = max(day.arrivals, key=lambda b: b[1])
         arrivals[day.day_id] = charts.arrivals_chart(
-            f"arrivals-{day.day_id}", day.arrivals,
+            f"arrivals-{day.day_id}",
+            day.arrivals,
             title=_("Kedatangan per 5 menit, %(day)s", day=documents.long_date_id(day.date)),
-            desc=_("%(n)d peserta hadir antara pukul %(first)s dan %(last)s WIB; paling ramai "
-                   "pukul %(busy)s (%(busy_n)d orang).", n=day.checked_in,
-                   first=day.arrivals[0][0].strftime("%H.%M"),
-                   last=day.arrivals[-1][0].strftime("%H.%M"),
-                   busy=busiest[0].strftime("%H.%M"), busy_n=busiest[1]),
+            desc=_(
+                "%(n)d peserta hadir antara pukul %(first)s dan %(last)s WIB; paling ramai "
+                "pukul %(busy)s (%(busy_n)d orang).",
+                n=day.checked_in,
+                first=day.arrivals[0][0].strftime("%H.%M"),
+                last=day.arrivals[-1][0].strftime("%H.%M"),
+                busy=busiest[0].strftime("%H.%M"),
+                busy_n=busiest[1],
+            ),
             bar_label=_("%(start)s–%(end)s: %(n)d orang"),
         )
-    rows = [{"label": u.short_name, "registered": u.registered, "attended": u.attended,
-             "quota": u.quota} for u in report.units]
-    units = charts.units_chart(
-        "units-chart", rows,
-        title=_("Terdaftar dan hadir per unit kerja"),
-        desc=_("%(n)d unit kerja/instansi: batang terang = terdaftar, batang gelap = hadir "
-               "(paling sedikit satu hari), garis putus-putus = kuota.", n=len(rows)),
-        legend={"registered": _("Terdaftar"), "attended": _("Hadir"), "quota": _("Kuota")},
-    ) if rows else None
+    rows = [
+        {
+            "label": u.short_name,
+            "registered": u.registered,
+            "attended": u.attended,
+            "quota": u.quota,
+        }
+        for u in report.units
+    ]
+    units = (
+        charts.units_chart(
+            "units-chart",
+            rows,
+            title=_("Terdaftar dan hadir per unit kerja"),
+            desc=_(
+                "%(n)d unit kerja/instansi: batang terang = terdaftar, batang gelap = hadir "
+                "(paling sedikit satu hari), garis putus-putus = kuota.",
+                n=len(rows),
+            ),
+            legend={"registered": _("Terdaftar"), "attended": _("Hadir"), "quota": _("Kuota")},
+        )
+        if rows
+        else None
+    )
     return {"arrivals": arrivals, "units": units}
 
 
 def _dashboard_context(event: Event) -> dict:
     report = reports.event_report(event)
     today = to_wib(clock.now()).date()
-    return {"event": event, "report": report, "charts": _charts(report),
-            "started": bool(event.days) and today >= event.days[0].date,
-            "updated_at": to_wib(clock.now()).strftime("%H.%M.%S")}
+    return {
+        "event": event,
+        "report": report,
+        "charts": _charts(report),
+        "started": bool(event.days) and today >= event.days[0].date,
+        "updated_at": to_wib(clock.now()).strftime("%H.%M.%S"),
+    }
 
 
 def _audit(action: str, obj, **details) -> None:
@@ -120,8 +144,9 @@ def _audit(action: str, obj, **details) -> None:
 @organizer_required
 def dashboard(event_id: int):
     event = managed_event_or_404(event_id)
-    return render_template("reports/dashboard.html", live=_is_live(event),
-                           **_dashboard_context(event))
+    return render_template(
+        "reports/dashboard.html", live=_is_live(event), **_dashboard_context(event)
+    )
 
 
 @bp.get("/organizer/events/<int:event_id>/dashboard.json")
@@ -130,10 +155,17 @@ def dashboard_data(event_id: int):
     """The dashboard's numbers and its re-rendered parts, for the page's live refresh."""
     event = managed_event_or_404(event_id)
     context = _dashboard_context(event)
-    parts = {name: render_template(f"reports/_dashboard_{name}.html", **context)
-             for name in ("summary", "arrivals", "units")}
-    response = jsonify({**reports.report_json(context["report"]), "fragments": parts,
-                        "updated_at": context["updated_at"]})
+    parts = {
+        name: render_template(f"reports/_dashboard_{name}.html", **context)
+        for name in ("summary", "arrivals", "units")
+    }
+    response = jsonify(
+        {
+            **reports.report_json(context["report"]),
+            "fragments": parts,
+            "updated_at": context["updated_at"],
+        }
+    )
     response.headers["Cache-Control"] = "no-store"
     return response
 
@@ -152,14 +184,15 @@ def attendance_pdf(event_id: int):
         abort(404)
     blank = request.args.get("blank") == "1"
     people = reports.attendance_list(event, day, blank=blank)
-    sheet = documents.attendance_sheet(event, day, people, blank=blank,
-                                       organization=_organization())
+    sheet = documents.attendance_sheet(
+        event, day, people, blank=blank, organization=_organization()
+    )
     data = render_attendance_pdf(sheet)
-    _audit("report.attendance_pdf", event, day=day.date.isoformat(), blank=blank,
-           rows=len(people))
+    _audit("report.attendance_pdf", event, day=day.date.isoformat(), blank=blank, rows=len(people))
     kind = "daftar-hadir-kosong" if blank else "daftar-hadir"
-    return _file(data, "application/pdf", f"{kind}-{event.id}-{day.date.isoformat()}.pdf",
-                 inline=True)
+    return _file(
+        data, "application/pdf", f"{kind}-{event.id}-{day.date.isoformat()}.pdf", inline=True
+    )
 
 
 @bp.get("/organizer/events/<int:event_id>/export.<any(xlsx, csv):fmt>")
@@ -201,9 +234,13 @@ def units():
     form = PeriodForm(request.args)
     period = _period(form)
     rows = reports.unit_period_report(*period) if period else []
-    return render_template("reports/units.html", form=form, period=period, rows=rows,
-                           idle=[r for r in rows if r.active and not r.events_registered]
-                           ), (200 if period else 422)
+    return render_template(
+        "reports/units.html",
+        form=form,
+        period=period,
+        rows=rows,
+        idle=[r for r in rows if r.active and not r.events_registered],
+    ), (200 if period else 422)
 
 
 @bp.get("/admin/reports/units.xlsx")
@@ -215,10 +252,15 @@ def units_xlsx():
         abort(422)
     rows = reports.unit_period_report(*period)
     data = exports.unit_report_xlsx(*period, rows, creator=_organization())
-    _audit("report.units_export", current_user, period_from=period[0].isoformat(),
-           period_to=period[1].isoformat())
-    return _file(data, XLSX, f"rekap-unit-kerja-{period[0].isoformat()}-"
-                             f"{period[1].isoformat()}.xlsx")
+    _audit(
+        "report.units_export",
+        current_user,
+        period_from=period[0].isoformat(),
+        period_to=period[1].isoformat(),
+    )
+    return _file(
+        data, XLSX, f"rekap-unit-kerja-{period[0].isoformat()}-{period[1].isoformat()}.xlsx"
+    )
 
 
 # --- JP recaps -------------------------------------------------------------------------------
@@ -228,8 +270,12 @@ def units_xlsx():
 @login_required
 def my_jp():
     years = jp_recap.recap(jp_recap.user_filter(current_user))
-    return render_template("reports/jp_mine.html", person=jp_recap.user_ref(current_user),
-                           years=years, target=reports.JP_TARGET)
+    return render_template(
+        "reports/jp_mine.html",
+        person=jp_recap.user_ref(current_user),
+        years=years,
+        target=reports.JP_TARGET,
+    )
 
 
 @bp.get("/my/jp.pdf")
@@ -243,8 +289,7 @@ def _recap_pdf(person: jp_recap.PersonRef, years: list[jp_recap.YearRecap]):
     year = request.args.get("year", type=int)
     if year is not None:
         years = [y for y in years if y.year == year]
-    sheet = documents.recap_sheet(person, years, organization=_organization(),
-                                  now=clock.now())
+    sheet = documents.recap_sheet(person, years, organization=_organization(), now=clock.now())
     suffix = f"-{year}" if year else ""
     return _file(render_jp_recap_pdf(sheet), "application/pdf", f"rekap-jp{suffix}.pdf")
 
@@ -271,8 +316,9 @@ def _person_or_404() -> jp_recap.PersonRef:
 def jp_person():
     person = _person_or_404()
     years = jp_recap.recap(jp_recap.person_filter(person.nip, person.email))
-    return render_template("reports/jp_person.html", person=person, years=years,
-                           target=reports.JP_TARGET)
+    return render_template(
+        "reports/jp_person.html", person=person, years=years, target=reports.JP_TARGET
+    )
 
 
 @bp.get("/admin/reports/jp/person.pdf")
@@ -295,9 +341,15 @@ def jp_unit():
     year = form.year.data or this_year
     form.year.data = year
     rows = jp_recap.unit_year(unit.id, year) if unit is not None else []
-    return render_template("reports/jp_unit.html", form=form, unit=unit, year=year,
-                           rows=rows, below=[r for r in rows if r.below_target],
-                           target=reports.JP_TARGET)
+    return render_template(
+        "reports/jp_unit.html",
+        form=form,
+        unit=unit,
+        year=year,
+        rows=rows,
+        below=[r for r in rows if r.below_target],
+        target=reports.JP_TARGET,
+    )
 
 
 # --- calendar files --------------------------------------------------------------------------
@@ -314,9 +366,9 @@ def event_ics(event_id: int):
     if event is None or not can_view(current_user, event):
         abort(404)
     url = url_for("public.event_detail", event_id=event.id, _external=True)
-    data = calendars.render_ics(calendars.entries(event, url=url,
-                                                  domain=calendars.uid_domain()),
-                                now=clock.now())
+    data = calendars.render_ics(
+        calendars.entries(event, url=url, domain=calendars.uid_domain()), now=clock.now()
+    )
     return _ics(data, calendars.ics_filename(event))
 
 
@@ -328,8 +380,9 @@ def calendar_feed():
     for event in calendars.feed_events():
         url = url_for("public.event_detail", event_id=event.id, _external=True)
         items += calendars.entries(event, url=url, domain=domain)
-    data = calendars.render_ics(items, now=clock.now(),
-                                name=_("Kegiatan %(org)s", org=_organization()))
+    data = calendars.render_ics(
+        items, now=clock.now(), name=_("Kegiatan %(org)s", org=_organization())
+    )
     response = _ics(data, "kegiatan.ics")
     response.headers["Content-Disposition"] = 'inline; filename="kegiatan.ics"'
     response.headers["Cache-Control"] = "public, max-age=900"

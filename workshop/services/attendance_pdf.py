@@ -79,20 +79,39 @@ class AttendanceSheet:
 
 
 LABELS_ID = {
-    "title": "DAFTAR HADIR PESERTA", "event": "Kegiatan", "day": "Hari/Tanggal",
-    "venue": "Tempat", "no": "No", "name": "Nama", "nip": "NIP", "position": "Jabatan",
-    "unit": "Unit Kerja/Instansi", "time": "Jam Hadir", "signature": "Tanda Tangan",
-    "page": "Halaman %(page)d dari %(total)d", "none": "Belum ada peserta yang hadir.",
+    "title": "DAFTAR HADIR PESERTA",
+    "event": "Kegiatan",
+    "day": "Hari/Tanggal",
+    "venue": "Tempat",
+    "no": "No",
+    "name": "Nama",
+    "nip": "NIP",
+    "position": "Jabatan",
+    "unit": "Unit Kerja/Instansi",
+    "time": "Jam Hadir",
+    "signature": "Tanda Tangan",
+    "page": "Halaman %(page)d dari %(total)d",
+    "none": "Belum ada peserta yang hadir.",
     "blank_note": "Daftar kosong untuk ditandatangani peserta terdaftar.",
-    "nip_prefix": "NIP.", "recap_title": "REKAP JAM PELAJARAN (JP) PENGEMBANGAN KOMPETENSI",
-    "recap_event": "Kegiatan", "recap_date": "Tanggal", "recap_number": "Nomor Sertifikat",
-    "jp": "JP", "total": "Jumlah JP tahun %(year)d", "year": "Tahun %(year)d",
+    "nip_prefix": "NIP.",
+    "recap_title": "REKAP JAM PELAJARAN (JP) PENGEMBANGAN KOMPETENSI",
+    "recap_event": "Kegiatan",
+    "recap_date": "Tanggal",
+    "recap_number": "Nomor Sertifikat",
+    "jp": "JP",
+    "total": "Jumlah JP tahun %(year)d",
+    "year": "Tahun %(year)d",
     "met": "Memenuhi paling sedikit %(target)d JP.",
     "not_met": "Belum memenuhi paling sedikit %(target)d JP (kurang %(missing)d JP).",
-    "recap_none": "Belum ada kegiatan yang dihadiri.", "printed": "Dicetak pada %(when)s",
-    "unit_label": "Unit Kerja/Instansi", "name_label": "Nama", "nip_label": "NIP",
-    "recap_note": ("JP dihitung dari sertifikat yang sah (tidak dicabut) yang diterbitkan "
-                   "melalui aplikasi ini."),
+    "recap_none": "Belum ada kegiatan yang dihadiri.",
+    "printed": "Dicetak pada %(when)s",
+    "unit_label": "Unit Kerja/Instansi",
+    "name_label": "Nama",
+    "nip_label": "NIP",
+    "recap_note": (
+        "JP dihitung dari sertifikat yang sah (tidak dicabut) yang diterbitkan "
+        "melalui aplikasi ini."
+    ),
 }
 
 
@@ -122,8 +141,9 @@ class _NumberedCanvas(Canvas):
         self.setFont(SANS, 8)
         self.setFillColor(colors.Color(0.25, 0.25, 0.25))
         page = self._pageNumber
-        self.drawRightString(width - 15 * mm, 9 * mm,
-                             self._page_text % {"page": page, "total": total})
+        self.drawRightString(
+            width - 15 * mm, 9 * mm, self._page_text % {"page": page, "total": total}
+        )
         if page > 1 and self._running:
             self.drawString(15 * mm, 9 * mm, self._running[:150])
         self.restoreState()
@@ -132,12 +152,22 @@ class _NumberedCanvas(Canvas):
 def _styles() -> dict[str, ParagraphStyle]:
     base = ParagraphStyle("base", fontName=SANS, fontSize=10, leading=13)
     return {
-        "org": ParagraphStyle("org", base, fontName=SANS_BOLD, fontSize=13, leading=16,
-                              alignment=TA_CENTER),
-        "unit": ParagraphStyle("unit", base, fontName=SANS_BOLD, fontSize=11.5, leading=14,
-                               alignment=TA_CENTER),
-        "title": ParagraphStyle("title", base, fontName=SANS_BOLD, fontSize=13, leading=16,
-                                alignment=TA_CENTER, spaceBefore=4, spaceAfter=6),
+        "org": ParagraphStyle(
+            "org", base, fontName=SANS_BOLD, fontSize=13, leading=16, alignment=TA_CENTER
+        ),
+        "unit": ParagraphStyle(
+            "unit", base, fontName=SANS_BOLD, fontSize=11.5, leading=14, alignment=TA_CENTER
+        ),
+        "title": ParagraphStyle(
+            "title",
+            base,
+            fontName=SANS_BOLD,
+            fontSize=13,
+            leading=16,
+            alignment=TA_CENTER,
+            spaceBefore=4,
+            spaceAfter=6,
+        ),
         "info": base,
         "info_bold": ParagraphStyle("info_bold", base, fontName=SANS_BOLD),
         "small": ParagraphStyle("small", base, fontSize=8.5, leading=11),
@@ -170,27 +200,38 @@ def _letterhead(organization: str, unit: str, styles) -> list:
 def _info_table(pairs: list[tuple[str, str]], width: float, styles) -> Table:
     rows = [[_p(k, styles["info"]), ":", _p(v, styles["info_bold"])] for k, v in pairs]
     table = Table(rows, colWidths=[32 * mm, 4 * mm, width - 36 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("FONTNAME", (0, 0), (-1, -1), SANS),
-                               ("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("TOPPADDING", (0, 0), (-1, -1), 1),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("FONTNAME", (0, 0), (-1, -1), SANS),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 1),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     return table
 
 
 def _signature_block(sig: Signature, styles) -> list:
     """Place and date, position, room to sign, name underlined, NIP: at the right."""
     name = Paragraph(f"<u><b>{escape(sig.name)}</b></u>", styles["sign"]) if sig.name else ""
-    rows = [[_p(sig.place_date, styles["sign"])], [_p(sig.position, styles["sign"])],
-            [""], [name]]
+    rows = [[_p(sig.place_date, styles["sign"])], [_p(sig.position, styles["sign"])], [""], [name]]
     heights = [None, None, 20 * mm, None]
     if sig.nip:
         rows.append([_p(sig.nip, styles["sign"])])
         heights.append(None)
     block = Table(rows, colWidths=[80 * mm], rowHeights=heights, hAlign="RIGHT")
-    block.setStyle(TableStyle([("LEFTPADDING", (0, 0), (-1, -1), 0),
-                               ("TOPPADDING", (0, 0), (-1, -1), 0),
-                               ("BOTTOMPADDING", (0, 0), (-1, -1), 1)]))
+    block.setStyle(
+        TableStyle(
+            [
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("TOPPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+            ]
+        )
+    )
     return [Spacer(1, 8 * mm), block]
 
 
@@ -212,34 +253,63 @@ def render_attendance_pdf(sheet: AttendanceSheet) -> bytes:
     pagesize = landscape(A4)
     out = io.BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=pagesize, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-        bottomMargin=16 * mm, title=f"{labels['title'].title()} – {sheet.event_title}",
-        author=sheet.organization, subject=sheet.day_text, pageCompression=1)
+        out,
+        pagesize=pagesize,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=f"{labels['title'].title()} – {sheet.event_title}",
+        author=sheet.organization,
+        subject=sheet.day_text,
+        pageCompression=1,
+    )
     width = pagesize[0] - 30 * mm
     story = _letterhead(sheet.organization, sheet.unit, styles)
     story.append(_p(labels["title"], styles["title"]))
-    story.append(_info_table([(labels["event"], sheet.event_title), (labels["day"], sheet.day_text),
-                              (labels["venue"], sheet.venue)], width, styles))
+    story.append(
+        _info_table(
+            [
+                (labels["event"], sheet.event_title),
+                (labels["day"], sheet.day_text),
+                (labels["venue"], sheet.venue),
+            ],
+            width,
+            styles,
+        )
+    )
     story.append(Spacer(1, 4 * mm))
-    story += _attendance_list(sheet, _signature_block(sheet.signature, styles),
-                              _p(labels["none"], styles["small"]))
+    story += _attendance_list(
+        sheet, _signature_block(sheet.signature, styles), _p(labels["none"], styles["small"])
+    )
     running = f"{labels['title'].title()} · {sheet.event_title} · {sheet.day_text}"
-    doc.build(story, canvasmaker=partial(_NumberedCanvas, page_text=labels["page"],
-                                         running=running))
+    doc.build(
+        story, canvasmaker=partial(_NumberedCanvas, page_text=labels["page"], running=running)
+    )
     return out.getvalue()
 
 
 def _list_layout(labels: dict) -> Layout:
     widths = tuple(w * mm for w in COLUMNS_MM)
     text_width = [w - 2 * CELL_PADDING for w in widths]
-    wrapped = [wrap_lines(labels[key], text_width[i], SANS_BOLD, BODY_SIZE) for i, key in
-               enumerate(("no", "name", "nip", "position", "unit", "time"))]
+    wrapped = [
+        wrap_lines(labels[key], text_width[i], SANS_BOLD, BODY_SIZE)
+        for i, key in enumerate(("no", "name", "nip", "position", "unit", "time"))
+    ]
     return Layout(
-        widths=widths, align=ALIGN,
+        widths=widths,
+        align=ALIGN,
         # the signature's label spans both halves of its column
-        header=(*wrapped, (labels["signature"],), ("",)), spans=((6, 7),),
-        unruled=frozenset({7}), font=SANS, bold=SANS_BOLD, size=BODY_SIZE,
-        leading=BODY_LEADING, padding=CELL_PADDING, header_padding=3)
+        header=(*wrapped, (labels["signature"],), ("",)),
+        spans=((6, 7),),
+        unruled=frozenset({7}),
+        font=SANS,
+        bold=SANS_BOLD,
+        size=BODY_SIZE,
+        leading=BODY_LEADING,
+        padding=CELL_PADDING,
+        header_padding=3,
+    )
 
 
 def _list_rows(lines: list[AttendanceLine], layout: Layout) -> list[Row]:
@@ -249,13 +319,27 @@ def _list_rows(lines: list[AttendanceLine], layout: Layout) -> list[Row]:
     cache: dict = {}
     rows = []
     for n, line in enumerate(lines, start=1):
-        cells = [wrap_lines(text, text_width[i], SANS, BODY_SIZE, cache) for i, text in
-                 enumerate((line.name, line.nip, line.position, line.affiliation), start=1)]
+        cells = [
+            wrap_lines(text, text_width[i], SANS, BODY_SIZE, cache)
+            for i, text in enumerate(
+                (line.name, line.nip, line.position, line.affiliation), start=1
+            )
+        ]
         mark = (f"{n}. " + "." * 12,)
         # Room to sign: at least 9 mm a row, more when a cell wraps.
         height = max(max(len(c) for c in cells) * BODY_LEADING + 2 * CELL_PADDING, ROW_MIN)
-        rows.append(Row(height, ((str(n),), *cells, (line.time_text,) if line.time_text else (),
-                                 mark if n % 2 else (), () if n % 2 else mark)))
+        rows.append(
+            Row(
+                height,
+                (
+                    (str(n),),
+                    *cells,
+                    (line.time_text,) if line.time_text else (),
+                    mark if n % 2 else (),
+                    () if n % 2 else mark,
+                ),
+            )
+        )
     return rows
 
 
@@ -310,9 +394,16 @@ def render_jp_recap_pdf(sheet: RecapSheet) -> bytes:
     labels = sheet.labels
     out = io.BytesIO()
     doc = SimpleDocTemplate(
-        out, pagesize=A4, leftMargin=15 * mm, rightMargin=15 * mm, topMargin=14 * mm,
-        bottomMargin=16 * mm, title=f"{labels['recap_title'].title()} – {sheet.name}",
-        author=sheet.organization, pageCompression=1)
+        out,
+        pagesize=A4,
+        leftMargin=15 * mm,
+        rightMargin=15 * mm,
+        topMargin=14 * mm,
+        bottomMargin=16 * mm,
+        title=f"{labels['recap_title'].title()} – {sheet.name}",
+        author=sheet.organization,
+        pageCompression=1,
+    )
     width = A4[0] - 30 * mm
     story = _letterhead(sheet.organization, "", styles)
     story.append(_p(labels["recap_title"], styles["title"]))
@@ -330,40 +421,65 @@ def render_jp_recap_pdf(sheet: RecapSheet) -> bytes:
         story.append(Spacer(1, 1.5 * mm))
         story.append(_recap_table(year, labels))
         missing = max(sheet.target - year.total, 0)
-        note = (labels["met"] % {"target": sheet.target} if not missing else
-                labels["not_met"] % {"target": sheet.target, "missing": missing})
+        note = (
+            labels["met"] % {"target": sheet.target}
+            if not missing
+            else labels["not_met"] % {"target": sheet.target, "missing": missing}
+        )
         story += [Spacer(1, 1.5 * mm), _p(note, styles["small"]), Spacer(1, 5 * mm)]
     story.append(_p(labels["recap_note"], styles["small"]))
     story.append(_p(labels["printed"] % {"when": sheet.printed_text}, styles["small"]))
-    doc.build(story, canvasmaker=partial(_NumberedCanvas, page_text=labels["page"],
-                                         running=f"{labels['recap_title'].title()} · "
-                                                 f"{sheet.name}"))
+    doc.build(
+        story,
+        canvasmaker=partial(
+            _NumberedCanvas,
+            page_text=labels["page"],
+            running=f"{labels['recap_title'].title()} · {sheet.name}",
+        ),
+    )
     return out.getvalue()
 
 
 def _recap_table(year: RecapYear, labels: dict) -> LongTable:
     widths = [10 * mm, 78 * mm, 36 * mm, 44 * mm, 12 * mm]
     text_widths = [w - 8 for w in widths]
-    rows = [[labels["no"], labels["recap_event"], labels["recap_date"], labels["recap_number"],
-             labels["jp"]]]
+    rows = [
+        [
+            labels["no"],
+            labels["recap_event"],
+            labels["recap_date"],
+            labels["recap_number"],
+            labels["jp"],
+        ]
+    ]
     for n, line in enumerate(year.lines, start=1):
-        rows.append([str(n), _wrap(line.title, text_widths[1]),
-                     _wrap(line.date_text, text_widths[2]),
-                     _wrap(line.certificate_number, text_widths[3]), str(line.jp)])
+        rows.append(
+            [
+                str(n),
+                _wrap(line.title, text_widths[1]),
+                _wrap(line.date_text, text_widths[2]),
+                _wrap(line.certificate_number, text_widths[3]),
+                str(line.jp),
+            ]
+        )
     rows.append(["", labels["total"] % {"year": year.year}, "", "", str(year.total)])
     table = LongTable(rows, colWidths=widths, repeatRows=1)
-    table.setStyle(TableStyle([
-        ("FONTNAME", (0, 0), (-1, -1), SANS),
-        ("FONTSIZE", (0, 0), (-1, -1), BODY_SIZE),
-        ("LEADING", (0, 0), (-1, -1), BODY_LEADING),
-        ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
-        ("FONTNAME", (0, -1), (-1, -1), SANS_BOLD),
-        ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
-        ("SPAN", (1, -1), (3, -1)),
-        ("ALIGN", (0, 0), (-1, 0), "CENTER"),
-        ("ALIGN", (0, 1), (0, -1), "RIGHT"),
-        ("ALIGN", (-1, 1), (-1, -1), "RIGHT"),
-        ("VALIGN", (0, 0), (-1, -1), "TOP"),
-        ("GRID", (0, 0), (-1, -1), 0.5, GRID),
-    ]))
+    table.setStyle(
+        TableStyle(
+            [
+                ("FONTNAME", (0, 0), (-1, -1), SANS),
+                ("FONTSIZE", (0, 0), (-1, -1), BODY_SIZE),
+                ("LEADING", (0, 0), (-1, -1), BODY_LEADING),
+                ("FONTNAME", (0, 0), (-1, 0), SANS_BOLD),
+                ("FONTNAME", (0, -1), (-1, -1), SANS_BOLD),
+                ("BACKGROUND", (0, 0), (-1, 0), HEADER_BG),
+                ("SPAN", (1, -1), (3, -1)),
+                ("ALIGN", (0, 0), (-1, 0), "CENTER"),
+                ("ALIGN", (0, 1), (0, -1), "RIGHT"),
+                ("ALIGN", (-1, 1), (-1, -1), "RIGHT"),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("GRID", (0, 0), (-1, -1), 0.5, GRID),
+            ]
+        )
+    )
     return table

@@ -22,8 +22,9 @@ HEADER_BG = colors.Color(0.88, 0.88, 0.88)
 LEFT, CENTER, RIGHT = "left", "center", "right"
 
 
-def wrap_lines(text: str, width: float, font: str, size: float,
-               cache: dict | None = None) -> tuple[str, ...]:
+def wrap_lines(
+    text: str, width: float, font: str, size: float, cache: dict | None = None
+) -> tuple[str, ...]:
     """``text`` broken into lines no wider than ``width`` at word boundaries (a word longer
     than the width gets a line of its own, never cut). ``cache`` remembers repeated texts
     (positions, units and NIPs repeat a lot on a long list)."""
@@ -80,8 +81,16 @@ class ListRows(Flowable):
     moved to a new page with the signature block are headed and those that follow the rest
     of the table on the same page are not."""
 
-    def __init__(self, layout: Layout, rows: list[Row], *, header: bool | None = True,
-                 start: int = 0, stop: int | None = None, tops: list[float] | None = None):
+    def __init__(
+        self,
+        layout: Layout,
+        rows: list[Row],
+        *,
+        header: bool | None = True,
+        start: int = 0,
+        stop: int | None = None,
+        tops: list[float] | None = None,
+    ):
         super().__init__()
         self.layout, self.rows, self.header = layout, rows, header
         self.start, self.stop = start, len(rows) if stop is None else stop
@@ -116,8 +125,7 @@ class ListRows(Flowable):
         return [self._part(self.start, cut), self._part(cut, self.stop)]
 
     def _part(self, start: int, stop: int) -> "ListRows":
-        return ListRows(self.layout, self.rows, header=True, start=start, stop=stop,
-                        tops=self.tops)
+        return ListRows(self.layout, self.rows, header=True, start=start, stop=stop, tops=self.tops)
 
     # --- drawing -------------------------------------------------------------------------
 
@@ -132,7 +140,7 @@ class ListRows(Flowable):
             bottoms.append((y, layout.header_height))
             canv.setFillColor(HEADER_BG)
             canv.rect(0, y, layout.width, layout.header_height, stroke=0, fill=1)
-        for row in self.rows[self.start:self.stop]:
+        for row in self.rows[self.start : self.stop]:
             y -= row.height
             bottoms.append((y, row.height))
         self._rule(lefts, top, [b for b, _ in bottoms])
@@ -143,11 +151,18 @@ class ListRows(Flowable):
             self._header_text(text, lefts, *bottoms[0])
             bottoms = bottoms[1:]
         text.setFont(layout.font, layout.size, layout.leading)
-        for row, (bottom, height) in zip(self.rows[self.start:self.stop], bottoms, strict=True):
+        for row, (bottom, height) in zip(self.rows[self.start : self.stop], bottoms, strict=True):
             for column, lines in enumerate(row.cells):
                 if lines:
-                    self._cell(text, lines, lefts[column], layout.widths[column],
-                               layout.align[column], bottom, height)
+                    self._cell(
+                        text,
+                        lines,
+                        lefts[column],
+                        layout.widths[column],
+                        layout.align[column],
+                        bottom,
+                        height,
+                    )
         canv.drawText(text)
 
     def _rule(self, lefts: list[float], top: float, bottoms: list[float]) -> None:
@@ -155,8 +170,11 @@ class ListRows(Flowable):
         canv.setStrokeColor(GRID)
         canv.setLineWidth(0.5)
         lines = [(0, y, layout.width, y) for y in (top, *bottoms)]
-        lines += [(x, bottoms[-1], x, top) for column, x in enumerate(lefts)
-                  if column not in layout.unruled]
+        lines += [
+            (x, bottoms[-1], x, top)
+            for column, x in enumerate(lefts)
+            if column not in layout.unruled
+        ]
         canv.lines(lines)
 
     def _header_text(self, text, lefts, bottom, height) -> None:
@@ -167,8 +185,7 @@ class ListRows(Flowable):
                 continue
             last = spanned.get(column, column)
             width = lefts[last + 1] - lefts[column]
-            self._cell(text, lines, lefts[column], width, CENTER, bottom, height,
-                       font=layout.bold)
+            self._cell(text, lines, lefts[column], width, CENTER, bottom, height, font=layout.bold)
 
     def _cell(self, text, lines, left, width, align, bottom, height, font=None) -> None:
         """Lines centred vertically in the cell (as reportlab's Table places them)."""
@@ -180,8 +197,7 @@ class ListRows(Flowable):
                 x = left + layout.padding
             else:
                 w = stringWidth(line, font, layout.size)
-                x = (left + width - layout.padding - w if align == RIGHT
-                     else left + (width - w) / 2)
+                x = left + width - layout.padding - w if align == RIGHT else left + (width - w) / 2
             text.setTextOrigin(x, y)
             text.textOut(line)
             y -= layout.leading

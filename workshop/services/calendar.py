@@ -64,15 +64,25 @@ def entries(event: Event, *, url: str, domain: str) -> list[Entry]:
     if len(description) > DESCRIPTION_MAX:
         description = description[:DESCRIPTION_MAX].rstrip() + "…"
     description = f"{description}\n\n{url}".strip()
-    common = {"title": event.title, "venue": event.venue, "description": description,
-              "url": url, "cancelled": event.status == EventStatus.CANCELLED,
-              "modified_at": event.updated_at or event.created_at}
+    common = {
+        "title": event.title,
+        "venue": event.venue,
+        "description": description,
+        "url": url,
+        "cancelled": event.status == EventStatus.CANCELLED,
+        "modified_at": event.updated_at or event.created_at,
+    }
     days = event.day_dates
     if len(days) > 1 and start.time() < end.time():
-        return [Entry(uid=f"event-{event.id}-{day:%Y%m%d}@{domain}",
-                      starts_at=datetime.combine(day, start.time(), tzinfo=WIB),
-                      ends_at=datetime.combine(day, end.time(), tzinfo=WIB), **common)
-                for day in days]
+        return [
+            Entry(
+                uid=f"event-{event.id}-{day:%Y%m%d}@{domain}",
+                starts_at=datetime.combine(day, start.time(), tzinfo=WIB),
+                ends_at=datetime.combine(day, end.time(), tzinfo=WIB),
+                **common,
+            )
+            for day in days
+        ]
     return [Entry(uid=f"event-{event.id}@{domain}", starts_at=start, ends_at=end, **common)]
 
 
@@ -110,17 +120,25 @@ def render_ics(items: list[Entry], *, now: datetime, name: str | None = None) ->
 def feed_events() -> list[Event]:
     """Every public event for the feed (cancelled ones too, so subscribers see that),
     soonest first, with their days (two queries)."""
-    return list(db.session.scalars(
-        db.select(Event).where(Event.status.in_(FEED_STATUSES))
-        .options(selectinload(Event.days)).order_by(Event.starts_at, Event.id)))
+    return list(
+        db.session.scalars(
+            db.select(Event)
+            .where(Event.status.in_(FEED_STATUSES))
+            .options(selectinload(Event.days))
+            .order_by(Event.starts_at, Event.id)
+        )
+    )
 
 
 def uid_domain() -> str:
     """The domain in UIDs: CALENDAR_UID_DOMAIN, else BASE_URL's host, else 'workshop'.
     Not the request's host, which differs between a LAN address and a name."""
     config = current_app.config
-    return (config.get("CALENDAR_UID_DOMAIN")
-            or urlsplit(config.get("BASE_URL") or "").hostname or "workshop")
+    return (
+        config.get("CALENDAR_UID_DOMAIN")
+        or urlsplit(config.get("BASE_URL") or "").hostname
+        or "workshop"
+    )
 
 
 def ics_filename(event: Event) -> str:
@@ -136,8 +154,7 @@ def _mail_attachment(reg: Registration) -> tuple[str, str, bytes] | None:
         return None
     event = reg.event
     url = external_url("public.event_detail", event_id=event.id)
-    data = render_ics(entries(event, url=url, domain=uid_domain()),
-                      now=clock.now())
+    data = render_ics(entries(event, url=url, domain=uid_domain()), now=clock.now())
     return ics_filename(event), "text/calendar", data
 
 

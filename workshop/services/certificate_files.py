@@ -46,50 +46,80 @@ def event_base(event: Event, settings, *, government: str) -> CertificateData:
     unit = event.unit.name if event.unit is not None else ""
     organizer = f"{unit}, {government}" if unit else government
     return CertificateData(
-        number="", name="", nip="", position="", affiliation="", role="participant",
-        event_title=event.title, organizer=organizer, date_text=days_text(days, language),
-        venue=event.venue, hours=settings.hours,
-        sign_place_date=sign_place_date(settings.sign_place or "", settings.sign_date,
-                                        language),
+        number="",
+        name="",
+        nip="",
+        position="",
+        affiliation="",
+        role="participant",
+        event_title=event.title,
+        organizer=organizer,
+        date_text=days_text(days, language),
+        venue=event.venue,
+        hours=settings.hours,
+        sign_place_date=sign_place_date(settings.sign_place or "", settings.sign_date, language),
         signatory_title=settings.signatory_title or "",
         signatory_name=settings.signatory_name or "",
         signatory_rank=settings.signatory_rank or "",
         signatory_nip=format_nip(settings.signatory_nip),
-        verify_url="", verification_code="", government=government, unit_name=unit,
-        language=language, logo=settings.logo)
+        verify_url="",
+        verification_code="",
+        government=government,
+        unit_name=unit,
+        language=language,
+        logo=settings.logo,
+    )
 
 
-def person_data(base: CertificateData, cert: Certificate, reg: Registration,
-                verify_url: VerifyUrl) -> CertificateData:
+def person_data(
+    base: CertificateData, cert: Certificate, reg: Registration, verify_url: VerifyUrl
+) -> CertificateData:
     """``base`` with the person, number, JP and verification code of one certificate."""
     return replace(
-        base, number=cert.number, name=reg.name, nip=format_nip(reg.nip),
-        position=reg.position or "", affiliation=reg.affiliation, role=str(cert.role),
-        hours=cert.hours, verify_url=verify_url(cert.verification_code),
-        verification_code=cert.verification_code)
+        base,
+        number=cert.number,
+        name=reg.name,
+        nip=format_nip(reg.nip),
+        position=reg.position or "",
+        affiliation=reg.affiliation,
+        role=str(cert.role),
+        hours=cert.hours,
+        verify_url=verify_url(cert.verification_code),
+        verification_code=cert.verification_code,
+    )
 
 
-def certificate_data(cert: Certificate, *, government: str,
-                     verify_url: VerifyUrl) -> CertificateData:
+def certificate_data(
+    cert: Certificate, *, government: str, verify_url: VerifyUrl
+) -> CertificateData:
     settings = settings_for(cert.event)
     base = event_base(cert.event, settings, government=government)
     return person_data(base, cert, cert.registration, verify_url)
 
 
 def certificate_pdf(cert: Certificate, *, government: str, verify_url: VerifyUrl) -> bytes:
-    return render_certificate_pdf(certificate_data(cert, government=government,
-                                                   verify_url=verify_url))
+    return render_certificate_pdf(
+        certificate_data(cert, government=government, verify_url=verify_url)
+    )
 
 
-def sample_data(event: Event, settings, *, sequence: int, government: str,
-                verify_url: VerifyUrl) -> CertificateData:
+def sample_data(
+    event: Event, settings, *, sequence: int, government: str, verify_url: VerifyUrl
+) -> CertificateData:
     """A preview with sample person data and number ``sequence``; nothing is issued."""
     base = event_base(event, settings, government=government)
     return replace(
-        base, number=format_number(settings, sequence, event), name=SAMPLE_NAME,
-        nip=format_nip("196804111993031009"), position="Kepala Bidang",
-        affiliation="Badan Perencanaan Pembangunan Daerah", role="participant",
-        verify_url=verify_url(SAMPLE_CODE), verification_code=SAMPLE_CODE, sample=True)
+        base,
+        number=format_number(settings, sequence, event),
+        name=SAMPLE_NAME,
+        nip=format_nip("196804111993031009"),
+        position="Kepala Bidang",
+        affiliation="Badan Perencanaan Pembangunan Daerah",
+        role="participant",
+        verify_url=verify_url(SAMPLE_CODE),
+        verification_code=SAMPLE_CODE,
+        sample=True,
+    )
 
 
 # --- a whole event -----------------------------------------------------------------
@@ -97,40 +127,70 @@ def sample_data(event: Event, settings, *, sequence: int, government: str,
 
 def valid_certificates(event_id: int) -> list[Certificate]:
     """The event's valid certificates in number order, with their registrations loaded."""
-    return list(db.session.scalars(
-        db.select(Certificate)
-        .where(Certificate.event_id == event_id, Certificate.revoked_at.is_(None))
-        .options(selectinload(Certificate.registration).selectinload(Registration.unit))
-        .order_by(Certificate.sequence)))
+    return list(
+        db.session.scalars(
+            db.select(Certificate)
+            .where(Certificate.event_id == event_id, Certificate.revoked_at.is_(None))
+            .options(selectinload(Certificate.registration).selectinload(Registration.unit))
+            .order_by(Certificate.sequence)
+        )
+    )
 
 
 def count_valid(event_id: int) -> int:
-    return db.session.scalar(db.select(db.func.count(Certificate.id)).where(
-        Certificate.event_id == event_id, Certificate.revoked_at.is_(None))) or 0
+    return (
+        db.session.scalar(
+            db.select(db.func.count(Certificate.id)).where(
+                Certificate.event_id == event_id, Certificate.revoked_at.is_(None)
+            )
+        )
+        or 0
+    )
 
 
-def event_items(event: Event, certificates: list[Certificate], *, government: str,
-                verify_url: VerifyUrl) -> list[tuple[Certificate, CertificateData]]:
+def event_items(
+    event: Event, certificates: list[Certificate], *, government: str, verify_url: VerifyUrl
+) -> list[tuple[Certificate, CertificateData]]:
     """The values of every certificate, read now: a streamed response renders them after
     the view has returned, when the database session is gone (a few hundred bytes each)."""
-    settings = db.session.scalar(db.select(CertificateSettings).where(
-        CertificateSettings.event_id == event.id)) or settings_for(event)
+    settings = db.session.scalar(
+        db.select(CertificateSettings).where(CertificateSettings.event_id == event.id)
+    ) or settings_for(event)
     base = event_base(event, settings, government=government)
-    return [(cert, person_data(base, cert, cert.registration, verify_url))
-            for cert in certificates]
+    return [(cert, person_data(base, cert, cert.registration, verify_url)) for cert in certificates]
 
 
 # --- file names ----------------------------------------------------------------------
 
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O",
-                          "ß": "ss", "æ": "ae", "Æ": "AE", "ı": "i", "/": "-", "\\": "-"})
-_RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)),
-             *(f"LPT{i}" for i in range(1, 10))}
+_LETTERS = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ı": "i",
+        "/": "-",
+        "\\": "-",
+    }
+)
+_RESERVED = {
+    "CON",
+    "PRN",
+    "AUX",
+    "NUL",
+    *(f"COM{i}" for i in range(1, 10)),
+    *(f"LPT{i}" for i in range(1, 10)),
+}
 NAME_MAX = 100  # characters before ".pdf": well inside Windows' 260-character paths
 
 
 def certificate_filename(number: str, name: str) -> str:
-    """"001-SERT-BAPPEDA-III-2018 Ir. H. Abdul Najib, MM.pdf": ASCII only (old unzip tools
+    """ "001-SERT-BAPPEDA-III-2018 Ir. H. Abdul Najib, MM.pdf": ASCII only (old unzip tools
     garble other names), none of < > : " / \\ | ? * or control characters, no trailing dot
     or space, not a reserved device name, at most 104 characters."""
     text = unicodedata.normalize("NFKD", f"{number} {name}".translate(_LETTERS))

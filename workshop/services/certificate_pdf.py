@@ -70,21 +70,40 @@ class CertificateData:
 
 LABELS = {
     "id": {
-        "title": "SERTIFIKAT", "number": "Nomor", "given_to": "diberikan kepada",
-        "as": "sebagai", "attended": "telah mengikuti", "organized_by": "yang diselenggarakan oleh",
-        "on": "pada", "at": "bertempat di", "for": "selama",
-        "hours": "jam pelajaran (JP)", "scan": "Pindai untuk verifikasi keaslian",
-        "code": "Kode verifikasi", "sample": "CONTOH",
+        "title": "SERTIFIKAT",
+        "number": "Nomor",
+        "given_to": "diberikan kepada",
+        "as": "sebagai",
+        "attended": "telah mengikuti",
+        "organized_by": "yang diselenggarakan oleh",
+        "on": "pada",
+        "at": "bertempat di",
+        "for": "selama",
+        "hours": "jam pelajaran (JP)",
+        "scan": "Pindai untuk verifikasi keaslian",
+        "code": "Kode verifikasi",
+        "sample": "CONTOH",
         "roles": {"participant": "Peserta", "speaker": "Narasumber", "committee": "Panitia"},
     },
     "en": {
-        "title": "CERTIFICATE", "number": "Number", "given_to": "is awarded to",
-        "as": "as a", "attended": "for having attended", "organized_by": "organized by",
-        "on": "on", "at": "at", "for": "for",
-        "hours": "lesson hours (JP)", "scan": "Scan to verify authenticity",
-        "code": "Verification code", "sample": "SAMPLE",
-        "roles": {"participant": "Participant", "speaker": "Speaker",
-                  "committee": "Committee Member"},
+        "title": "CERTIFICATE",
+        "number": "Number",
+        "given_to": "is awarded to",
+        "as": "as a",
+        "attended": "for having attended",
+        "organized_by": "organized by",
+        "on": "on",
+        "at": "at",
+        "for": "for",
+        "hours": "lesson hours (JP)",
+        "scan": "Scan to verify authenticity",
+        "code": "Verification code",
+        "sample": "SAMPLE",
+        "roles": {
+            "participant": "Participant",
+            "speaker": "Speaker",
+            "committee": "Committee Member",
+        },
     },
 }
 
@@ -95,11 +114,42 @@ def labels(language: str) -> dict:
 
 # --- formatting helpers -------------------------------------------------------------
 
-_ONES_ID = ["", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan",
-            "sembilan", "sepuluh", "sebelas"]
-_ONES_EN = ["", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-            "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-            "eighteen", "nineteen"]
+_ONES_ID = [
+    "",
+    "satu",
+    "dua",
+    "tiga",
+    "empat",
+    "lima",
+    "enam",
+    "tujuh",
+    "delapan",
+    "sembilan",
+    "sepuluh",
+    "sebelas",
+]
+_ONES_EN = [
+    "",
+    "one",
+    "two",
+    "three",
+    "four",
+    "five",
+    "six",
+    "seven",
+    "eight",
+    "nine",
+    "ten",
+    "eleven",
+    "twelve",
+    "thirteen",
+    "fourteen",
+    "fifteen",
+    "sixteen",
+    "seventeen",
+    "eighteen",
+    "nineteen",
+]
 _TENS_EN = ["", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety"]
 
 
@@ -148,8 +198,9 @@ def days_text(days: list[date], language: str = "id") -> str:
     if (last - first).days == len(days) - 1:  # consecutive
         if (first.year, first.month) == (last.year, last.month):
             return f"{first.day}–{format_date(last, 'd MMMM y', locale=locale)}"
-        left = format_date(first, "d MMMM" if first.year == last.year else "d MMMM y",
-                           locale=locale)
+        left = format_date(
+            first, "d MMMM" if first.year == last.year else "d MMMM y", locale=locale
+        )
         return f"{left} – {format_date(last, 'd MMMM y', locale=locale)}"
     words = [format_date(d, "d MMMM y", locale=locale) for d in days]
     if len({(d.year, d.month) for d in days}) == 1:  # "8, 10 dan 12 Maret 2018"
@@ -159,7 +210,7 @@ def days_text(days: list[date], language: str = "id") -> str:
 
 
 def sign_place_date(place: str, day: date | None, language: str = "id") -> str:
-    """"Muara Enim, 9 Maret 2018"."""
+    """ "Muara Enim, 9 Maret 2018"."""
     when = format_date(day, "d MMMM y", locale=_locale(language)) if day else ""
     return ", ".join(part for part in (place.strip(), when) if part)
 
@@ -253,8 +304,9 @@ def _draw_qr(c: Canvas, data: str, x: float, y: float, size: float) -> None:
 # --- drawing ------------------------------------------------------------------------
 
 
-def _centred(c: Canvas, text: str, font: str, size: float, y: float, *,
-             color=INK, char_space: float = 0) -> None:
+def _centred(
+    c: Canvas, text: str, font: str, size: float, y: float, *, color=INK, char_space: float = 0
+) -> None:
     c.setFillColorRGB(*color)
     c.setFont(font, size)
     c.drawCentredString(PAGE[0] / 2, y, text, charSpace=char_space)
@@ -345,8 +397,16 @@ def _body_rows(data: CertificateData, lab: dict, k: float) -> list[tuple]:
     rows: list[tuple] = [(0, "text", lab["given_to"], SERIF_ITALIC, 12 * k, INK)]
     names = _name_lines(data.name, k)
     for i, (line, size) in enumerate(names):  # underlined below the last line
-        rows.append((30 * k if i == 0 else size + 3, "name" if i == len(names) - 1 else "text",
-                     line, SERIF_BOLD, size, INK))
+        rows.append(
+            (
+                30 * k if i == 0 else size + 3,
+                "name" if i == len(names) - 1 else "text",
+                line,
+                SERIF_BOLD,
+                size,
+                INK,
+            )
+        )
     lead = 22 * k
     if data.nip:
         rows.append((lead, "text", f"NIP. {data.nip}", SERIF, 11 * k, INK))
@@ -359,8 +419,7 @@ def _body_rows(data: CertificateData, lab: dict, k: float) -> list[tuple]:
     rows.append((lead + 4 * k, "role", role, SERIF_BOLD, 12 * k, INK))
     rows.append((19 * k, "text", lab["attended"], SERIF_ITALIC, 11.5 * k, INK))
     title_size = 15.0 * k
-    while title_size > 10 and len(simpleSplit(data.event_title, SERIF_BOLD, title_size,
-                                               640)) > 2:
+    while title_size > 10 and len(simpleSplit(data.event_title, SERIF_BOLD, title_size, 640)) > 2:
         title_size -= 0.5
     lead = 20 * k
     for line in _lines(data.event_title, SERIF_BOLD, title_size, 640, 2):
@@ -374,8 +433,9 @@ def _body_rows(data: CertificateData, lab: dict, k: float) -> list[tuple]:
             rows.append((lead, "text", line, SERIF, 11 * k, INK))
             lead = 14.5 * k
     if data.hours:
-        hours = (f"{lab['for']} {data.hours} ({number_words(data.hours, data.language)}) "
-                 f"{lab['hours']}")
+        hours = (
+            f"{lab['for']} {data.hours} ({number_words(data.hours, data.language)}) {lab['hours']}"
+        )
         rows.append((lead + 2 * k, "text", hours, SERIF_BOLD, 11 * k, INK))
     return rows
 
@@ -495,8 +555,9 @@ def render_certificate_pdf(data: CertificateData) -> bytes:
     return out.getvalue()
 
 
-def render_certificates_pdf(items: Iterable[CertificateData], out: BinaryIO,
-                            title: str = "") -> int:
+def render_certificates_pdf(
+    items: Iterable[CertificateData], out: BinaryIO, title: str = ""
+) -> int:
     """Many certificates as the pages of one PDF written to ``out`` (for printing): fonts
     and the logo are embedded once. Returns the number of pages."""
     c = _canvas(out, None)

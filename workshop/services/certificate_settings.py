@@ -23,8 +23,15 @@ from workshop.services.identity import IdentityError, check_nip
 
 HOURS_MAX = 200  # JP; a long training course, not a typo
 LANGUAGES = ("id", "en")
-LIMITS = {"number_format": 100, "number_prefix": 30, "number_unit": 30, "sign_place": 100,
-          "signatory_name": 200, "signatory_title": 200, "signatory_rank": 100}
+LIMITS = {
+    "number_format": 100,
+    "number_prefix": 30,
+    "number_unit": 30,
+    "sign_place": 100,
+    "signatory_name": 200,
+    "signatory_title": 200,
+    "signatory_rank": 100,
+}
 # Needed on a certificate that is actually issued: who signs it, where.
 REQUIRED_WHEN_ENABLED = ("sign_place", "signatory_name", "signatory_title")
 
@@ -55,13 +62,23 @@ class SettingsInput:
 
 def input_from_settings(settings: CertificateSettings) -> SettingsInput:
     return SettingsInput(
-        enabled=bool(settings.enabled), rule=str(settings.rule or AttendanceRule.ALL_DAYS),
-        min_days=settings.min_days, number_format=settings.number_format,
-        number_prefix=settings.number_prefix, number_unit=settings.number_unit,
-        hours=settings.hours, sign_place=settings.sign_place, sign_date=settings.sign_date,
-        signatory_name=settings.signatory_name, signatory_title=settings.signatory_title,
-        signatory_rank=settings.signatory_rank, signatory_nip=settings.signatory_nip,
-        language=settings.language or "id", logo=settings.logo, logo_type=settings.logo_type)
+        enabled=bool(settings.enabled),
+        rule=str(settings.rule or AttendanceRule.ALL_DAYS),
+        min_days=settings.min_days,
+        number_format=settings.number_format,
+        number_prefix=settings.number_prefix,
+        number_unit=settings.number_unit,
+        hours=settings.hours,
+        sign_place=settings.sign_place,
+        sign_date=settings.sign_date,
+        signatory_name=settings.signatory_name,
+        signatory_title=settings.signatory_title,
+        signatory_rank=settings.signatory_rank,
+        signatory_nip=settings.signatory_nip,
+        language=settings.language or "id",
+        logo=settings.logo,
+        logo_type=settings.logo_type,
+    )
 
 
 def _add(errors: dict, name: str, message) -> None:
@@ -88,8 +105,14 @@ def check_settings(event: Event, data: SettingsInput, *, today: date) -> Setting
         if clean.min_days is None:
             _add(errors, "min_days", _l("Isi jumlah hari minimal."))
         elif not 1 <= clean.min_days <= max(day_count, 1):
-            _add(errors, "min_days", _l("Jumlah hari harus antara 1 dan %(n)d (jumlah hari "
-                                        "kegiatan).", n=max(day_count, 1)))
+            _add(
+                errors,
+                "min_days",
+                _l(
+                    "Jumlah hari harus antara 1 dan %(n)d (jumlah hari kegiatan).",
+                    n=max(day_count, 1),
+                ),
+            )
     else:
         clean.min_days = None
 
@@ -104,12 +127,18 @@ def check_settings(event: Event, data: SettingsInput, *, today: date) -> Setting
     for name in ("number_prefix", "number_unit"):
         if "{" in text[name] or "}" in text[name]:
             _add(errors, name, _l("Tanda { dan } tidak boleh dipakai di sini."))
-    if "number_format" not in errors and not errors.get("number_prefix") \
-            and not errors.get("number_unit"):
+    if (
+        "number_format" not in errors
+        and not errors.get("number_prefix")
+        and not errors.get("number_unit")
+    ):
         example = format_number(clean, 999, event)
         if len(example) > 100:
-            _add(errors, "number_format", _l("Nomor sertifikat menjadi terlalu panjang "
-                                             "(paling banyak 100 karakter)."))
+            _add(
+                errors,
+                "number_format",
+                _l("Nomor sertifikat menjadi terlalu panjang (paling banyak 100 karakter)."),
+            )
 
     if clean.hours is not None and not 1 <= clean.hours <= HOURS_MAX:
         _add(errors, "hours", _l("JP harus antara 1 dan %(n)d, atau dikosongkan.", n=HOURS_MAX))
@@ -150,23 +179,44 @@ def _check_logo(clean: SettingsInput, errors: dict) -> None:
             _add(errors, "logo", message)
 
 
-def save_settings(event: Event, data: SettingsInput, *, actor: User,
-                  today: date) -> CertificateSettings:
+def save_settings(
+    event: Event, data: SettingsInput, *, actor: User, today: date
+) -> CertificateSettings:
     """Check (see ``check_settings``) and store the event's settings. The caller commits.
     Issued certificates keep their numbers and JP; only later ones follow the changes."""
     clean = check_settings(event, data, today=today)
     settings = settings_for(event)
     if settings.id is None:
         db.session.add(settings)
-    for name in ("enabled", "rule", "min_days", "number_format", "number_prefix",
-                 "number_unit", "hours", "sign_place", "sign_date", "signatory_name",
-                 "signatory_title", "signatory_rank", "signatory_nip", "language"):
+    for name in (
+        "enabled",
+        "rule",
+        "min_days",
+        "number_format",
+        "number_prefix",
+        "number_unit",
+        "hours",
+        "sign_place",
+        "sign_date",
+        "signatory_name",
+        "signatory_title",
+        "signatory_rank",
+        "signatory_nip",
+        "language",
+    ):
         setattr(settings, name, getattr(clean, name))
     if clean.remove_logo or clean.logo is not None:
         settings.logo, settings.logo_type = clean.logo, clean.logo_type
     db.session.flush()
-    audit.record(actor, "certificate.settings", event, enabled=clean.enabled,
-                 rule=str(clean.rule), number_format=clean.number_format,
-                 logo="removed" if clean.remove_logo else
-                 ("uploaded" if data.logo is not None and data.logo_type is None else "kept"))
+    audit.record(
+        actor,
+        "certificate.settings",
+        event,
+        enabled=clean.enabled,
+        rule=str(clean.rule),
+        number_format=clean.number_format,
+        logo="removed"
+        if clean.remove_logo
+        else ("uploaded" if data.logo is not None and data.logo_type is None else "kept"),
+    )
     return settings

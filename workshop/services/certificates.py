@@ -68,14 +68,22 @@ class IssueResult:
 def settings_for(event: Event) -> CertificateSettings:
     """The event's settings (unsaved defaults when none exist yet)."""
     found = db.session.scalar(
-        db.select(CertificateSettings).where(CertificateSettings.event_id == event.id))
+        db.select(CertificateSettings).where(CertificateSettings.event_id == event.id)
+    )
     if found is not None:
         return found
     unit = event.unit.short_name.upper() if event.unit is not None else ""
-    return CertificateSettings(event_id=event.id, enabled=False, rule=AttendanceRule.ALL_DAYS,
-                               number_format="{seq}/{prefix}/{unit}/{month}/{year}",
-                               number_prefix="SERT", number_unit=unit, next_sequence=1,
-                               language="id", sign_date=to_wib(event.ends_at).date())
+    return CertificateSettings(
+        event_id=event.id,
+        enabled=False,
+        rule=AttendanceRule.ALL_DAYS,
+        number_format="{seq}/{prefix}/{unit}/{month}/{year}",
+        number_prefix="SERT",
+        number_unit=unit,
+        next_sequence=1,
+        language="id",
+        sign_date=to_wib(event.ends_at).date(),
+    )
 
 
 def check_number_format(fmt: str) -> str:
@@ -85,8 +93,13 @@ def check_number_format(fmt: str) -> str:
         raise ValidationError({"number_format": [str(_l("Format nomor harus memuat {seq}."))]})
     unknown = names - PLACEHOLDERS
     if unknown or re.search(r"{[^}]*[^\w}][^}]*}", fmt):
-        raise ValidationError({"number_format": [str(_l(
-            "Gunakan hanya {seq}, {prefix}, {unit}, {month}, dan {year}."))]})
+        raise ValidationError(
+            {
+                "number_format": [
+                    str(_l("Gunakan hanya {seq}, {prefix}, {unit}, {month}, dan {year}."))
+                ]
+            }
+        )
     return fmt
 
 
@@ -94,8 +107,12 @@ def format_number(settings: CertificateSettings, sequence: int, event: Event) ->
     """'001/SERT/BAPPEDA/III/2018': sequence, prefix, unit, Roman month, year of the event."""
     start = to_wib(event.starts_at)
     text = settings.number_format.format(
-        seq=f"{sequence:03d}", prefix=settings.number_prefix, unit=settings.number_unit,
-        month=ROMAN[start.month - 1], year=start.year)
+        seq=f"{sequence:03d}",
+        prefix=settings.number_prefix,
+        unit=settings.number_unit,
+        month=ROMAN[start.month - 1],
+        year=start.year,
+    )
     return re.sub(r"/{2,}", "/", text).strip("/")
 
 
@@ -117,8 +134,9 @@ def sniff_logo(data: bytes) -> str:
         with Image.open(io.BytesIO(data)) as image:
             image.verify()
     except Exception as exc:
-        raise ValidationError({"logo": [str(_l("Berkas logo rusak atau tidak dapat dibaca."))]}) \
-            from exc
+        raise ValidationError(
+            {"logo": [str(_l("Berkas logo rusak atau tidak dapat dibaca."))]}
+        ) from exc
     return kind
 
 
@@ -130,7 +148,8 @@ def attended_dates(event_id: int) -> dict[int, set[date]]:
     rows = db.session.execute(
         db.select(Checkin.registration_id, EventDay.date)
         .join(EventDay, Checkin.event_day_id == EventDay.id)
-        .where(Checkin.event_id == event_id))
+        .where(Checkin.event_id == event_id)
+    )
     result: dict[int, set[date]] = {}
     for reg_id, day in rows:
         result.setdefault(reg_id, set()).add(day)
@@ -143,9 +162,14 @@ def _required(settings: CertificateSettings, days: list[date]) -> int:
     return len(days)
 
 
-def standing(event: Event, reg: Registration, settings: CertificateSettings,
-             attended: set[date], today: date, certificate: Certificate | None = None
-             ) -> CertificateStatus:
+def standing(
+    event: Event,
+    reg: Registration,
+    settings: CertificateSettings,
+    attended: set[date],
+    today: date,
+    certificate: Certificate | None = None,
+) -> CertificateStatus:
     """Where ``reg`` stands: issued, eligible, or why not (with the missing days)."""
     days = event.day_dates
     present = sorted(attended & set(days))
@@ -161,13 +185,17 @@ def standing(event: Event, reg: Registration, settings: CertificateSettings,
     upcoming = [d for d in missing if d >= today]
     if len(present) + len(upcoming) >= _required(settings, days):
         return CertificateStatus(Standing.NOT_FINISHED, None, missing, present)
-    return CertificateStatus(Standing.NOT_ELIGIBLE, None, [d for d in missing if d < today],
-                             present)
+    return CertificateStatus(
+        Standing.NOT_ELIGIBLE, None, [d for d in missing if d < today], present
+    )
 
 
 def active_certificate(registration_id: int) -> Certificate | None:
-    return db.session.scalar(db.select(Certificate).where(
-        Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None)))
+    return db.session.scalar(
+        db.select(Certificate).where(
+            Certificate.registration_id == registration_id, Certificate.revoked_at.is_(None)
+        )
+    )
 
 
 def status_for(reg: Registration, now: datetime) -> CertificateStatus:
@@ -175,23 +203,31 @@ def status_for(reg: Registration, now: datetime) -> CertificateStatus:
     event = reg.event
     settings = settings_for(event)
     attended = attended_dates(event.id).get(reg.id, set())
-    return standing(event, reg, settings, attended, to_wib(now).date(),
-                    active_certificate(reg.id))
+    return standing(event, reg, settings, attended, to_wib(now).date(), active_certificate(reg.id))
 
 
 def overview(event: Event, now: datetime) -> list[tuple[Registration, CertificateStatus]]:
     """Every active registration of the event with its certificate status, by name."""
     settings = settings_for(event)
     attended = attended_dates(event.id)
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        db.select(Certificate).where(Certificate.event_id == event.id,
-                                     Certificate.revoked_at.is_(None)))}
-    regs = db.session.scalars(db.select(Registration).where(
-        Registration.event_id == event.id,
-        Registration.status != RegistrationStatus.CANCELLED)).all()
+    certificates = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            db.select(Certificate).where(
+                Certificate.event_id == event.id, Certificate.revoked_at.is_(None)
+            )
+        )
+    }
+    regs = db.session.scalars(
+        db.select(Registration).where(
+            Registration.event_id == event.id, Registration.status != RegistrationStatus.CANCELLED
+        )
+    ).all()
     today = to_wib(now).date()
-    rows = [(r, standing(event, r, settings, attended.get(r.id, set()), today,
-                         certificates.get(r.id))) for r in regs]
+    rows = [
+        (r, standing(event, r, settings, attended.get(r.id, set()), today, certificates.get(r.id)))
+        for r in regs
+    ]
     rows.sort(key=lambda pair: (pair[0].name.casefold(), pair[0].id))
     return rows
 
@@ -199,8 +235,9 @@ def overview(event: Event, now: datetime) -> list[tuple[Registration, Certificat
 # --- issuing and revoking ----------------------------------------------------------
 
 
-def issue_certificates(event_id: int, *, actor: User, now: datetime,
-                       registration_id: int | None = None) -> IssueResult:
+def issue_certificates(
+    event_id: int, *, actor: User, now: datetime, registration_id: int | None = None
+) -> IssueResult:
     """Issue certificates to everyone eligible who has none (or to one registration).
 
     Locked transaction, commits. Numbers are given in order of name (then id) from the
@@ -212,11 +249,15 @@ def issue_certificates(event_id: int, *, actor: User, now: datetime,
         if event is None:
             raise DomainError(str(_l("Kegiatan tidak ditemukan.")), code="not_found")
         settings = db.session.scalar(
-            db.select(CertificateSettings).where(CertificateSettings.event_id == event.id)
-            .with_for_update())
+            db.select(CertificateSettings)
+            .where(CertificateSettings.event_id == event.id)
+            .with_for_update()
+        )
         if settings is None or not settings.enabled:
-            raise DomainError(str(_l("Sertifikat belum diaktifkan untuk kegiatan ini.")),
-                              code="certificates_disabled")
+            raise DomainError(
+                str(_l("Sertifikat belum diaktifkan untuk kegiatan ini.")),
+                code="certificates_disabled",
+            )
         issued, already, not_eligible = [], 0, 0
         for reg, status in overview(event, now):
             if registration_id is not None and reg.id != registration_id:
@@ -226,19 +267,30 @@ def issue_certificates(event_id: int, *, actor: User, now: datetime,
             elif status.standing == Standing.ELIGIBLE:
                 sequence = settings.next_sequence
                 settings.next_sequence = sequence + 1
-                cert = Certificate(event_id=event.id, registration_id=reg.id,
-                                   sequence=sequence,
-                                   number=format_number(settings, sequence, event),
-                                   role=str(reg.role), hours=settings.hours, issued_at=now,
-                                   issued_by_id=actor.id)
+                cert = Certificate(
+                    event_id=event.id,
+                    registration_id=reg.id,
+                    sequence=sequence,
+                    number=format_number(settings, sequence, event),
+                    role=str(reg.role),
+                    hours=settings.hours,
+                    issued_at=now,
+                    issued_by_id=actor.id,
+                )
                 db.session.add(cert)
                 issued.append(cert)
             else:
                 not_eligible += 1
         db.session.flush()
         if issued:
-            audit.record(actor, "certificate.issue", event, count=len(issued),
-                         first=issued[0].number, last=issued[-1].number)
+            audit.record(
+                actor,
+                "certificate.issue",
+                event,
+                count=len(issued),
+                first=issued[0].number,
+                last=issued[-1].number,
+            )
         return IssueResult(issued, already, not_eligible)
 
     return run_locked(event_id, work)
@@ -248,14 +300,14 @@ def revoke(certificate: Certificate, *, reason: str, actor: User, now: datetime)
     """Revoke with a reason (required). The number stays taken. The caller commits."""
     reason = (reason or "").strip()
     if not reason or len(reason) > 500:
-        raise ValidationError({"reason": [str(_l(
-            "Tuliskan alasan pencabutan (paling banyak 500 karakter)."))]})
+        raise ValidationError(
+            {"reason": [str(_l("Tuliskan alasan pencabutan (paling banyak 500 karakter)."))]}
+        )
     if certificate.revoked_at is not None:
         raise DomainError(str(_l("Sertifikat ini sudah dicabut.")), code="already_revoked")
     certificate.revoked_at, certificate.revoked_reason = now, reason
     certificate.revoked_by_id = actor.id
-    audit.record(actor, "certificate.revoke", certificate, number=certificate.number,
-                 reason=reason)
+    audit.record(actor, "certificate.revoke", certificate, number=certificate.number, reason=reason)
     return certificate
 
 
@@ -282,7 +334,9 @@ def verify(code: str) -> Certificate | None:
 def counts(event_id: int) -> dict[str, int]:
     rows = db.session.execute(
         db.select(Certificate.revoked_at.is_(None), func.count(Certificate.id))
-        .where(Certificate.event_id == event_id).group_by(Certificate.revoked_at.is_(None)))
+        .where(Certificate.event_id == event_id)
+        .group_by(Certificate.revoked_at.is_(None))
+    )
     result = {"valid": 0, "revoked": 0}
     for valid, n in rows:
         result["valid" if valid else "revoked"] += n

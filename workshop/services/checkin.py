@@ -158,47 +158,81 @@ _MESSAGE_TEXT: dict[tuple[str, ScanResult], str] = {}
 
 _E, _D, _S = Event.__table__, EventDay.__table__, EventStaff.__table__
 _R, _U = Registration.__table__, Unit.__table__
-_DOOR_COLUMNS = (_E.c.id, _E.c.title, _E.c.owner_id, _E.c.status, _D.c.id.label("day_id"),
-                 _D.c.date.label("day"), _S.c.id.label("assignment_id"))
-_DOOR_TABLES = (
-    _E.outerjoin(_D, and_(_D.c.event_id == _E.c.id, _D.c.date == db.bindparam("today")))
-    .outerjoin(_S, and_(_S.c.event_id == _E.c.id, _S.c.user_id == db.bindparam("user_id"))))
-_DOOR = db.select(*_DOOR_COLUMNS).select_from(_DOOR_TABLES).where(
-    _E.c.id == db.bindparam("event_id"))
+_DOOR_COLUMNS = (
+    _E.c.id,
+    _E.c.title,
+    _E.c.owner_id,
+    _E.c.status,
+    _D.c.id.label("day_id"),
+    _D.c.date.label("day"),
+    _S.c.id.label("assignment_id"),
+)
+_DOOR_TABLES = _E.outerjoin(
+    _D, and_(_D.c.event_id == _E.c.id, _D.c.date == db.bindparam("today"))
+).outerjoin(_S, and_(_S.c.event_id == _E.c.id, _S.c.user_id == db.bindparam("user_id")))
+_DOOR = (
+    db.select(*_DOOR_COLUMNS).select_from(_DOOR_TABLES).where(_E.c.id == db.bindparam("event_id"))
+)
 # DoorRegistration's fields, in order.
-_TICKET_COLUMNS = (_R.c.id, _R.c.event_id, _R.c.name, _R.c.position, _R.c.unit_id,
-                   _R.c.institution, _U.c.name, _U.c.short_name, _R.c.role, _R.c.status)
+_TICKET_COLUMNS = (
+    _R.c.id,
+    _R.c.event_id,
+    _R.c.name,
+    _R.c.position,
+    _R.c.unit_id,
+    _R.c.institution,
+    _U.c.name,
+    _U.c.short_name,
+    _R.c.role,
+    _R.c.status,
+)
 _TICKET_TABLES = _R.outerjoin(_U, _U.c.id == _R.c.unit_id)
-_REGISTRATION_BY_CODE = db.select(*_TICKET_COLUMNS).select_from(_TICKET_TABLES).where(
-    _R.c.check_in_code == db.bindparam("code"))
-_REGISTRATION_BY_ID = db.select(*_TICKET_COLUMNS).select_from(_TICKET_TABLES).where(
-    _R.c.id == db.bindparam("id"))
+_REGISTRATION_BY_CODE = (
+    db.select(*_TICKET_COLUMNS)
+    .select_from(_TICKET_TABLES)
+    .where(_R.c.check_in_code == db.bindparam("code"))
+)
+_REGISTRATION_BY_ID = (
+    db.select(*_TICKET_COLUMNS).select_from(_TICKET_TABLES).where(_R.c.id == db.bindparam("id"))
+)
 # The door and the registration holding the scanned code (of any event), in one row.
 _DOOR_AND_TICKET = (
     db.select(*_DOOR_COLUMNS, *(c.label(f"ticket_{n}") for n, c in enumerate(_TICKET_COLUMNS)))
-    .select_from(_DOOR_TABLES
-                 .outerjoin(_R, _R.c.check_in_code == db.bindparam("code"))
-                 .outerjoin(_U, _U.c.id == _R.c.unit_id))
+    .select_from(
+        _DOOR_TABLES.outerjoin(_R, _R.c.check_in_code == db.bindparam("code")).outerjoin(
+            _U, _U.c.id == _R.c.unit_id
+        )
+    )
     .where(_E.c.id == db.bindparam("event_id"))
 )
 
 
-def _read_door(user, event_id: int, now: datetime | None,
-               code: str | None = None) -> Door | None:
+def _read_door(user, event_id: int, now: datetime | None, code: str | None = None) -> Door | None:
     """The door of ``event_id`` for ``user``; today's event day when ``now`` is given."""
-    params = {"event_id": event_id, "today": to_wib(now).date() if now is not None else None,
-              "user_id": user.id if user is not None and user.is_authenticated else None}
+    params = {
+        "event_id": event_id,
+        "today": to_wib(now).date() if now is not None else None,
+        "user_id": user.id if user is not None and user.is_authenticated else None,
+    }
     if code is not None:
         params["code"] = code
-    row = request_connection().execute(
-        _DOOR if code is None else _DOOR_AND_TICKET, params).first()
+    row = request_connection().execute(_DOOR if code is None else _DOOR_AND_TICKET, params).first()
     if row is None:
         return None
     ticket = None
     if code is not None and row.ticket_0 is not None:
-        ticket = DoorRegistration(*row[len(_DOOR_COLUMNS):])
-    return Door(row.id, row.title, row.owner_id, row.status, row.day_id, row.day,
-                row.assignment_id is not None, code, ticket)
+        ticket = DoorRegistration(*row[len(_DOOR_COLUMNS) :])
+    return Door(
+        row.id,
+        row.title,
+        row.owner_id,
+        row.status,
+        row.day_id,
+        row.day,
+        row.assignment_id is not None,
+        code,
+        ticket,
+    )
 
 
 def may_check_in(user, door: Door) -> bool:
@@ -216,8 +250,9 @@ def _may_see(user, door: Door) -> bool:
     return may_check_in(user, door) or can_view(user, door)
 
 
-def open_door(user, event_id: int, now: datetime | None = None,
-              raw_code: str | None = None) -> Door:
+def open_door(
+    user, event_id: int, now: datetime | None = None, raw_code: str | None = None
+) -> Door:
     """The door ``user`` wants to run, in one Core statement: the event's owner and
     status, today's event day (with ``now``), the staff assignment and, given the
     scanned text, the registration holding that code (``Door.ticket``, for ``scan``).
@@ -248,7 +283,8 @@ def checkin_events(user: User) -> list[Event]:
         query = query.where(Event.owner_id == user.id)
     elif user.role == Role.STAFF:
         query = query.join(EventStaff, EventStaff.event_id == Event.id).where(
-            EventStaff.user_id == user.id)
+            EventStaff.user_id == user.id
+        )
     else:
         return []
     return list(db.session.scalars(query))
@@ -259,9 +295,11 @@ def assign_staff(event: Event, user: User, actor: User) -> EventStaff:
     if user.role != Role.STAFF or not user.active:
         raise DomainError(
             str(_l("Hanya pengguna aktif dengan peran petugas yang dapat ditugaskan.")),
-            code="not_staff")
-    existing = db.session.scalar(db.select(EventStaff).where(
-        EventStaff.event_id == event.id, EventStaff.user_id == user.id))
+            code="not_staff",
+        )
+    existing = db.session.scalar(
+        db.select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user.id)
+    )
     if existing is not None:
         return existing
     row = EventStaff(event_id=event.id, user_id=user.id)
@@ -272,25 +310,35 @@ def assign_staff(event: Event, user: User, actor: User) -> EventStaff:
 
 
 def unassign_staff(event: Event, user_id: int, actor: User) -> None:
-    row = db.session.scalar(db.select(EventStaff).where(
-        EventStaff.event_id == event.id, EventStaff.user_id == user_id))
+    row = db.session.scalar(
+        db.select(EventStaff).where(EventStaff.event_id == event.id, EventStaff.user_id == user_id)
+    )
     if row is not None:
         db.session.delete(row)
         audit.record(actor, "staff.unassign", event, user_id=user_id)
 
 
 def assigned_staff(event_id: int) -> list[User]:
-    return list(db.session.scalars(
-        db.select(User).join(EventStaff, EventStaff.user_id == User.id)
-        .where(EventStaff.event_id == event_id).order_by(User.name)))
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .join(EventStaff, EventStaff.user_id == User.id)
+            .where(EventStaff.event_id == event_id)
+            .order_by(User.name)
+        )
+    )
 
 
 def assignable_staff(event_id: int) -> list[User]:
     """Active staff users not yet assigned to the event (the choices for assign_staff)."""
     assigned = db.select(EventStaff.user_id).where(EventStaff.event_id == event_id)
-    return list(db.session.scalars(
-        db.select(User).where(User.role == Role.STAFF, User.active.is_(True),
-                              User.id.not_in(assigned)).order_by(User.name)))
+    return list(
+        db.session.scalars(
+            db.select(User)
+            .where(User.role == Role.STAFF, User.active.is_(True), User.id.not_in(assigned))
+            .order_by(User.name)
+        )
+    )
 
 
 # --- scanning --------------------------------------------------------------------
@@ -321,8 +369,15 @@ def _door_registration(statement, **params) -> DoorRegistration | None:
     return DoorRegistration(*row) if row is not None else None
 
 
-def scan(door: Door, raw_code: str | None, *, actor, now: datetime,
-         method: CheckinMethod = CheckinMethod.CAMERA, nonce: str | None = None) -> Scan:
+def scan(
+    door: Door,
+    raw_code: str | None,
+    *,
+    actor,
+    now: datetime,
+    method: CheckinMethod = CheckinMethod.CAMERA,
+    nonce: str | None = None,
+) -> Scan:
     """Check the person with this code in for today's event day.
 
     ``door`` comes from open_door (which checked that ``actor`` may run it); ``actor``
@@ -340,14 +395,14 @@ def scan(door: Door, raw_code: str | None, *, actor, now: datetime,
     if code is None:
         return Scan(ScanResult.NOT_FOUND)  # no lookup, no lock for junk input
     # Read with the door when it was opened for this code.
-    reg = (door.ticket if code == door.code
-           else _door_registration(_REGISTRATION_BY_CODE, code=code))
+    reg = door.ticket if code == door.code else _door_registration(_REGISTRATION_BY_CODE, code=code)
     if reg is None:
         return Scan(ScanResult.NOT_FOUND)
     if reg.event_id != door.id:
         return Scan(ScanResult.WRONG_EVENT, other_event=_visible_event(actor, reg.event_id))
-    return _check_in(door, reg, actor=actor, now=now, method=method,
-                     nonce=nonce[:64] if nonce else None)
+    return _check_in(
+        door, reg, actor=actor, now=now, method=method, nonce=nonce[:64] if nonce else None
+    )
 
 
 def _visible_event(actor, event_id: int) -> EventRef | None:
@@ -358,8 +413,14 @@ def _visible_event(actor, event_id: int) -> EventRef | None:
     return EventRef(other.id, other.title) if _may_see(actor, other) else None
 
 
-def check_in_registration(door: Door, registration_id: int, *, actor, now: datetime,
-                          method: CheckinMethod = CheckinMethod.SEARCH) -> Scan:
+def check_in_registration(
+    door: Door,
+    registration_id: int,
+    *,
+    actor,
+    now: datetime,
+    method: CheckinMethod = CheckinMethod.SEARCH,
+) -> Scan:
     """Check in a registration found by search (no code). Unknown or other event: not_found.
     Commits."""
     reg = _door_registration(_REGISTRATION_BY_ID, id=registration_id)
@@ -377,14 +438,20 @@ def _status_outcome(reg: DoorRegistration) -> Scan | None:
 
 
 _C, _USER = Checkin.__table__, User.__table__
-_DOOR_CHECKIN = (
-    db.select(_C.c.id, _C.c.checked_in_at, _C.c.method, _C.c.nonce,
-              _C.c.registration_id, _USER.c.id.label("by_id"), _USER.c.name.label("by_name"))
-    .select_from(_C.outerjoin(_USER, _USER.c.id == _C.c.scanned_by_id))
-)
+_DOOR_CHECKIN = db.select(
+    _C.c.id,
+    _C.c.checked_in_at,
+    _C.c.method,
+    _C.c.nonce,
+    _C.c.registration_id,
+    _USER.c.id.label("by_id"),
+    _USER.c.name.label("by_name"),
+).select_from(_C.outerjoin(_USER, _USER.c.id == _C.c.scanned_by_id))
 _CHECKIN_BY_NONCE = _DOOR_CHECKIN.where(_C.c.nonce == db.bindparam("nonce"))
-_CHECKIN_OF_DAY = _DOOR_CHECKIN.where(_C.c.registration_id == db.bindparam("registration_id"),
-                                      _C.c.event_day_id == db.bindparam("event_day_id"))
+_CHECKIN_OF_DAY = _DOOR_CHECKIN.where(
+    _C.c.registration_id == db.bindparam("registration_id"),
+    _C.c.event_day_id == db.bindparam("event_day_id"),
+)
 
 
 def _door_checkin(conn, statement, **params) -> tuple[DoorCheckin, int] | None:
@@ -396,17 +463,30 @@ def _door_checkin(conn, statement, **params) -> tuple[DoorCheckin, int] | None:
     return DoorCheckin(row.id, row.checked_in_at, row.method, row.nonce, by), row.registration_id
 
 
-def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
-              method: CheckinMethod, nonce: str | None) -> Scan:
+def _check_in(
+    door: Door,
+    reg: DoorRegistration,
+    *,
+    actor,
+    now: datetime,
+    method: CheckinMethod,
+    nonce: str | None,
+) -> Scan:
     refused = _status_outcome(reg)
     if refused is not None:
         return refused
     if door.day_id is None:
         return Scan(ScanResult.NOT_EVENT_DAY, reg)
     by = Person(actor.id, actor.name)
-    values = {"registration_id": reg.id, "event_day_id": door.day_id, "event_id": door.id,
-              "scanned_by_id": actor.id, "method": str(method), "checked_in_at": now,
-              "nonce": nonce}
+    values = {
+        "registration_id": reg.id,
+        "event_day_id": door.day_id,
+        "event_id": door.id,
+        "scanned_by_id": actor.id,
+        "method": str(method),
+        "checked_in_at": now,
+        "nonce": nonce,
+    }
 
     def record(conn) -> tuple[int | None, DoorCheckin | None]:
         """(new row id, None), or (None, the row that answers instead), or (None, None)
@@ -429,8 +509,9 @@ def _check_in(door: Door, reg: DoorRegistration, *, actor, now: datetime,
             # The unique constraint said no: this person is in already today (another
             # door, or a scan a moment ago): the existing row answers. None: no such row,
             # so the registration stopped being confirmed (or the row was just undone).
-            existing = _door_checkin(conn, _CHECKIN_OF_DAY, registration_id=reg.id,
-                                     event_day_id=door.day_id)
+            existing = _door_checkin(
+                conn, _CHECKIN_OF_DAY, registration_id=reg.id, event_day_id=door.day_id
+            )
             if existing is not None:
                 return None, existing[0]
         return None, None
@@ -477,8 +558,10 @@ _INSERT_IF_CONFIRMED = db.text(
     " FROM registration"
     " WHERE registration.id = :registration_id AND registration.status = :confirmed"
     " ON CONFLICT DO NOTHING RETURNING id"
-).bindparams(db.bindparam("checked_in_at", type_=UTCDateTime()),
-             db.bindparam("confirmed", RegistrationStatus.CONFIRMED.value))
+).bindparams(
+    db.bindparam("checked_in_at", type_=UTCDateTime()),
+    db.bindparam("confirmed", RegistrationStatus.CONFIRMED.value),
+)
 
 
 def _insert_if_confirmed(conn, values: dict) -> int | None:
@@ -491,9 +574,16 @@ def undo(checkin_id: int, *, event: Event, actor: User) -> Checkin | None:
     row = db.session.get(Checkin, checkin_id)
     if row is None or row.event_id != event.id:
         return None
-    audit.record(actor, "checkin.undo", row, registration_id=row.registration_id,
-                 day=row.day.date.isoformat(), checked_in_at=row.checked_in_at.isoformat(),
-                 scanned_by_id=row.scanned_by_id, method=str(row.method))
+    audit.record(
+        actor,
+        "checkin.undo",
+        row,
+        registration_id=row.registration_id,
+        day=row.day.date.isoformat(),
+        checked_in_at=row.checked_in_at.isoformat(),
+        scanned_by_id=row.scanned_by_id,
+        method=str(row.method),
+    )
     db.session.delete(row)
     db.session.flush()
     return row
@@ -509,60 +599,97 @@ def search(event: Event, query: str, limit: int = 20) -> list[Registration]:
         return []
     like = f"%{text.lower()}%"
     digits = re.sub(r"\D", "", text)
-    conditions = [func.lower(Registration.name).like(like),
-                  func.lower(Registration.institution).like(like),
-                  func.lower(Unit.name).like(like), func.lower(Unit.short_name).like(like)]
+    conditions = [
+        func.lower(Registration.name).like(like),
+        func.lower(Registration.institution).like(like),
+        func.lower(Unit.name).like(like),
+        func.lower(Unit.short_name).like(like),
+    ]
     if len(digits) >= 4:
         conditions.append(Registration.nip.like(f"%{digits}%"))
-    return list(db.session.scalars(
-        db.select(Registration).outerjoin(Unit, Registration.unit_id == Unit.id)
-        .where(Registration.event_id == event.id, or_(*conditions))
-        .order_by(Registration.name).limit(limit)))
+    return list(
+        db.session.scalars(
+            db.select(Registration)
+            .outerjoin(Unit, Registration.unit_id == Unit.id)
+            .where(Registration.event_id == event.id, or_(*conditions))
+            .order_by(Registration.name)
+            .limit(limit)
+        )
+    )
 
 
 def checked_in_ids(event_id: int, day: EventDay | None) -> set[int]:
     if day is None:
         return set()
-    return set(db.session.scalars(db.select(Checkin.registration_id).where(
-        Checkin.event_day_id == day.id)))
+    return set(
+        db.session.scalars(db.select(Checkin.registration_id).where(Checkin.event_day_id == day.id))
+    )
 
 
 def day_checkins(day: EventDay | None, registration_ids: list[int]) -> dict[int, Checkin]:
     """The check-ins of ``day`` for these registrations, by registration id."""
     if day is None or not registration_ids:
         return {}
-    return {c.registration_id: c for c in db.session.scalars(db.select(Checkin).where(
-        Checkin.event_day_id == day.id, Checkin.registration_id.in_(registration_ids)))}
+    return {
+        c.registration_id: c
+        for c in db.session.scalars(
+            db.select(Checkin).where(
+                Checkin.event_day_id == day.id, Checkin.registration_id.in_(registration_ids)
+            )
+        )
+    }
 
 
 def recent(event_id: int, limit: int = 20) -> list[Checkin]:
-    return list(db.session.scalars(
-        db.select(Checkin).where(Checkin.event_id == event_id)
-        .order_by(Checkin.checked_in_at.desc(), Checkin.id.desc()).limit(limit)))
+    return list(
+        db.session.scalars(
+            db.select(Checkin)
+            .where(Checkin.event_id == event_id)
+            .order_by(Checkin.checked_in_at.desc(), Checkin.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def day_stats(event: Event, day: EventDay | None) -> dict:
     """Today's counters: checked in / confirmed participants, overall and per unit."""
-    confirmed = dict(db.session.execute(
-        db.select(Registration.unit_id, func.count(Registration.id))
-        .where(Registration.event_id == event.id,
-               Registration.status == RegistrationStatus.CONFIRMED)
-        .group_by(Registration.unit_id)).all())
+    confirmed = dict(
+        db.session.execute(
+            db.select(Registration.unit_id, func.count(Registration.id))
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == RegistrationStatus.CONFIRMED,
+            )
+            .group_by(Registration.unit_id)
+        ).all()
+    )
     present: dict = {}
     if day is not None:
-        present = dict(db.session.execute(
-            db.select(Registration.unit_id, func.count(Checkin.id))
-            .join(Registration, Checkin.registration_id == Registration.id)
-            .where(Checkin.event_day_id == day.id)
-            .group_by(Registration.unit_id)).all())
-    units = {u.id: u for u in db.session.scalars(
-        db.select(Unit).where(Unit.id.in_([k for k in confirmed if k is not None])))}
+        present = dict(
+            db.session.execute(
+                db.select(Registration.unit_id, func.count(Checkin.id))
+                .join(Registration, Checkin.registration_id == Registration.id)
+                .where(Checkin.event_day_id == day.id)
+                .group_by(Registration.unit_id)
+            ).all()
+        )
+    units = {
+        u.id: u
+        for u in db.session.scalars(
+            db.select(Unit).where(Unit.id.in_([k for k in confirmed if k is not None]))
+        )
+    }
     rows = []
     for unit_id, n in confirmed.items():
         unit = units.get(unit_id)
-        rows.append({"unit_id": unit_id,
-                     "unit": unit.short_name if unit else str(_l("Instansi lain")),
-                     "confirmed": n, "checked_in": present.get(unit_id, 0)})
+        rows.append(
+            {
+                "unit_id": unit_id,
+                "unit": unit.short_name if unit else str(_l("Instansi lain")),
+                "confirmed": n,
+                "checked_in": present.get(unit_id, 0),
+            }
+        )
     rows.sort(key=lambda r: (r["unit_id"] is None, r["unit"].lower()))
     return {
         "day": day.date.isoformat() if day else None,
@@ -585,6 +712,7 @@ def people_checked_in(event_ids: list[int]) -> dict[int, int]:
     rows = db.session.execute(
         db.select(Checkin.event_id, func.count(func.distinct(Checkin.registration_id)))
         .where(Checkin.event_id.in_(event_ids))
-        .group_by(Checkin.event_id))
+        .group_by(Checkin.event_id)
+    )
     result.update(dict(rows.all()))
     return result

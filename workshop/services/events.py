@@ -95,9 +95,7 @@ def _check_length(errors, name, value, maximum, required=False):
     if required and not value.strip():
         errors.setdefault(name, []).append(str(_l("Wajib diisi.")))
     elif len(value) > maximum:
-        errors.setdefault(name, []).append(
-            str(_l("Paling banyak %(max)d karakter.", max=maximum))
-        )
+        errors.setdefault(name, []).append(str(_l("Paling banyak %(max)d karakter.", max=maximum)))
 
 
 def _normalised(data: EventInput) -> EventInput:
@@ -168,9 +166,7 @@ def validate_event(data: EventInput, current_unit_id: int | None = None) -> Even
     _check_length(errors, "description", data.description, DESCRIPTION_MAX)
 
     if data.ends_at <= data.starts_at:
-        errors.setdefault("ends_at", []).append(
-            str(_l("Waktu selesai harus setelah waktu mulai."))
-        )
+        errors.setdefault("ends_at", []).append(str(_l("Waktu selesai harus setelah waktu mulai.")))
     elif (data.ends_at - data.starts_at).days >= DURATION_MAX_DAYS:
         errors.setdefault("ends_at", []).append(
             str(_l("Kegiatan paling lama %(n)d hari.", n=DURATION_MAX_DAYS))
@@ -230,8 +226,12 @@ def _validate_lists(errors, data: EventInput) -> None:
     for s in data.speakers:
         if not s.name or len(s.name) > NAME_MAX or len(s.affiliation) > NAME_MAX:
             errors.setdefault("speakers", []).append(
-                str(_l("Setiap narasumber perlu nama (paling banyak %(max)d karakter).",
-                       max=NAME_MAX))
+                str(
+                    _l(
+                        "Setiap narasumber perlu nama (paling banyak %(max)d karakter).",
+                        max=NAME_MAX,
+                    )
+                )
             )
             break
     if len(data.agenda) > LIST_MAX:
@@ -241,8 +241,12 @@ def _validate_lists(errors, data: EventInput) -> None:
     for a in data.agenda:
         if not a.title or len(a.title) > AGENDA_TITLE_MAX or len(a.speaker) > NAME_MAX:
             errors.setdefault("agenda", []).append(
-                str(_l("Setiap acara perlu judul (paling banyak %(max)d karakter).",
-                       max=AGENDA_TITLE_MAX))
+                str(
+                    _l(
+                        "Setiap acara perlu judul (paling banyak %(max)d karakter).",
+                        max=AGENDA_TITLE_MAX,
+                    )
+                )
             )
             break
     for a in data.agenda:
@@ -389,8 +393,11 @@ def public_events(now: datetime, limit: int | None = None) -> list[Event]:
     query = (
         db.select(Event)
         .where(Event.status.in_([EventStatus.PUBLISHED, EventStatus.FINISHED]))
-        .order_by(is_past, case((Event.ends_at < now, None), else_=Event.starts_at),
-                  Event.starts_at.desc())
+        .order_by(
+            is_past,
+            case((Event.ends_at < now, None), else_=Event.starts_at),
+            Event.starts_at.desc(),
+        )
     )
     if limit:
         query = query.limit(limit)
@@ -410,8 +417,7 @@ def api_visible_events(user: User | None) -> list[Event]:
     query = (
         db.select(Event)
         .order_by(Event.starts_at)
-        .options(selectinload(Event.days), selectinload(Event.speakers),
-                 selectinload(Event.agenda))
+        .options(selectinload(Event.days), selectinload(Event.speakers), selectinload(Event.agenda))
     )
     visible = Event.status != EventStatus.DRAFT
     if user is not None and user.role == Role.ADMIN:

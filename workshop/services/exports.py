@@ -80,9 +80,16 @@ def write_xlsx(sheets: list[Sheet], *, title: str = "", creator: str = "") -> by
     Written directly as Office Open XML (SpreadsheetML): openpyxl's writer needs about
     0.1 ms per cell in pure Python, several seconds for an event of 2,000 people; this
     is twenty times faster. The tests read every file back with openpyxl."""
-    return xlsx.workbook([(s.title, [c.title for c in s.columns],
-                           [c.kind for c in s.columns], _widths(s), s.rows) for s in sheets],
-                         title=title, creator=creator, text=neutralise, tz=WIB)
+    return xlsx.workbook(
+        [
+            (s.title, [c.title for c in s.columns], [c.kind for c in s.columns], _widths(s), s.rows)
+            for s in sheets
+        ],
+        title=title,
+        creator=creator,
+        text=neutralise,
+        tz=WIB,
+    )
 
 
 def write_csv(columns: list[Column], rows: list[Sequence]) -> bytes:
@@ -92,8 +99,9 @@ def write_csv(columns: list[Column], rows: list[Sequence]) -> bytes:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow([neutralise(str(c.title)) for c in columns])
     for row in rows:
-        writer.writerow([_csv_value(value, column.kind) for value, column in zip(row, columns,
-                                                                                 strict=True)])
+        writer.writerow(
+            [_csv_value(value, column.kind) for value, column in zip(row, columns, strict=True)]
+        )
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
 
@@ -146,10 +154,24 @@ def _texts(labels: dict) -> dict[str, str]:
 
 def summary_rows(people: list[Person]) -> list[list]:
     employment, role, status = _texts(EMPLOYMENT_TEXT), _texts(ROLE_LABELS), _texts(STATUS_LABELS)
-    return [[n, p.name, p.nip, employment.get(p.employment_status, ""), p.position,
-             p.affiliation, p.email, p.phone, role.get(p.role, p.role),
-             status.get(p.status, p.status), p.created_at, *p.checkins, p.days_attended]
-            for n, p in enumerate(people, start=1)]
+    return [
+        [
+            n,
+            p.name,
+            p.nip,
+            employment.get(p.employment_status, ""),
+            p.position,
+            p.affiliation,
+            p.email,
+            p.phone,
+            role.get(p.role, p.role),
+            status.get(p.status, p.status),
+            p.created_at,
+            *p.checkins,
+            p.days_attended,
+        ]
+        for n, p in enumerate(people, start=1)
+    ]
 
 
 def day_columns() -> list[Column]:
@@ -167,12 +189,15 @@ def day_columns() -> list[Column]:
 def day_rows(people: list[Person], index: int) -> list[list]:
     role = _texts(ROLE_LABELS)
     present = [p for p in people if p.checkins[index] is not None]
-    return [[n, p.name, p.nip, p.position, p.affiliation, role.get(p.role, p.role),
-             p.checkins[index]] for n, p in enumerate(present, start=1)]
+    return [
+        [n, p.name, p.nip, p.position, p.affiliation, role.get(p.role, p.role), p.checkins[index]]
+        for n, p in enumerate(present, start=1)
+    ]
 
 
-def registrations_xlsx(title: str, days: list[date], people: list[Person], *,
-                       creator: str = "") -> bytes:
+def registrations_xlsx(
+    title: str, days: list[date], people: list[Person], *, creator: str = ""
+) -> bytes:
     """A summary sheet (every registration, a column per day) and one sheet per day
     (the people checked in that day, with their time)."""
     sheets = [Sheet(str(_l("Ringkasan")), summary_columns(days), summary_rows(people))]
@@ -199,10 +224,24 @@ def unit_report_xlsx(first: date, last: date, rows, *, creator: str = "") -> byt
         Column(str(_l("Pegawai hadir")), INT, 14),
         Column(str(_l("Jumlah JP")), INT, 12),
     ]
-    data = [[n, r.name, r.short_name, r.events_registered, r.events_attended,
-             r.people_registered, r.people_attended, r.jp_total]
-            for n, r in enumerate(rows, start=1)]
-    title = str(_l("Rekap unit kerja %(first)s s.d. %(last)s",
-                   first=first.strftime("%d-%m-%Y"), last=last.strftime("%d-%m-%Y")))
-    return write_xlsx([Sheet(str(_l("Unit kerja")), columns, data)], title=title,
-                      creator=creator)
+    data = [
+        [
+            n,
+            r.name,
+            r.short_name,
+            r.events_registered,
+            r.events_attended,
+            r.people_registered,
+            r.people_attended,
+            r.jp_total,
+        ]
+        for n, r in enumerate(rows, start=1)
+    ]
+    title = str(
+        _l(
+            "Rekap unit kerja %(first)s s.d. %(last)s",
+            first=first.strftime("%d-%m-%Y"),
+            last=last.strftime("%d-%m-%Y"),
+        )
+    )
+    return write_xlsx([Sheet(str(_l("Unit kerja")), columns, data)], title=title, creator=creator)

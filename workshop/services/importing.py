@@ -70,38 +70,90 @@ def _fold(text: str) -> str:
 
 
 HEADERS = {
-    "name": ["name", "nama", "nama lengkap", "nama peserta", "nama dan gelar",
-             "nama lengkap dan gelar", "full name"],
+    "name": [
+        "name",
+        "nama",
+        "nama lengkap",
+        "nama peserta",
+        "nama dan gelar",
+        "nama lengkap dan gelar",
+        "full name",
+    ],
     "email": ["email", "e mail", "surel", "alamat email", "alamat e mail", "email address"],
-    "phone": ["phone", "telepon", "telp", "no telp", "no telepon", "nomor telepon", "hp",
-              "no hp", "nomor hp", "hp/wa", "no hp/wa", "nomor hp/wa", "telepon/hp", "wa",
-              "no wa", "nomor wa", "whatsapp", "ponsel", "phone number"],
+    "phone": [
+        "phone",
+        "telepon",
+        "telp",
+        "no telp",
+        "no telepon",
+        "nomor telepon",
+        "hp",
+        "no hp",
+        "nomor hp",
+        "hp/wa",
+        "no hp/wa",
+        "nomor hp/wa",
+        "telepon/hp",
+        "wa",
+        "no wa",
+        "nomor wa",
+        "whatsapp",
+        "ponsel",
+        "phone number",
+    ],
     "nip": ["nip", "nip/ni pppk", "ni pppk", "nomor induk pegawai"],
     "position": ["position", "jabatan", "job title"],
-    "unit": ["unit", "unit kerja", "unit short name", "singkatan unit", "skpd", "opd",
-             "skpd/opd", "perangkat daerah"],
+    "unit": [
+        "unit",
+        "unit kerja",
+        "unit short name",
+        "singkatan unit",
+        "skpd",
+        "opd",
+        "skpd/opd",
+        "perangkat daerah",
+    ],
     "institution": ["institution", "instansi", "instansi lain", "asal instansi", "nama instansi"],
     # One column holding either a unit (short name or name) or an outside institution.
-    "unit_or_institution": ["unit kerja/instansi", "instansi/unit kerja", "unit/instansi",
-                            "instansi/unit", "unit or institution", "asal"],
-    "employment_status": ["employment status", "status kepegawaian", "status pegawai",
-                          "kepegawaian", "status asn"],
+    "unit_or_institution": [
+        "unit kerja/instansi",
+        "instansi/unit kerja",
+        "unit/instansi",
+        "instansi/unit",
+        "unit or institution",
+        "asal",
+    ],
+    "employment_status": [
+        "employment status",
+        "status kepegawaian",
+        "status pegawai",
+        "kepegawaian",
+        "status asn",
+    ],
     "role": ["role", "peran", "sebagai"],
 }
 HEADER_FIELDS = {alias: name for name, aliases in HEADERS.items() for alias in aliases}
 
 STATUS_WORDS = {
-    "pns": EmploymentStatus.PNS, "asn pns": EmploymentStatus.PNS,
-    "pppk": EmploymentStatus.PPPK, "asn pppk": EmploymentStatus.PPPK, "p3k": EmploymentStatus.PPPK,
-    "non asn": EmploymentStatus.NON_ASN, "nonasn": EmploymentStatus.NON_ASN,
-    "non pns": EmploymentStatus.NON_ASN, "honorer": EmploymentStatus.NON_ASN,
+    "pns": EmploymentStatus.PNS,
+    "asn pns": EmploymentStatus.PNS,
+    "pppk": EmploymentStatus.PPPK,
+    "asn pppk": EmploymentStatus.PPPK,
+    "p3k": EmploymentStatus.PPPK,
+    "non asn": EmploymentStatus.NON_ASN,
+    "nonasn": EmploymentStatus.NON_ASN,
+    "non pns": EmploymentStatus.NON_ASN,
+    "honorer": EmploymentStatus.NON_ASN,
     "tenaga honorer": EmploymentStatus.NON_ASN,
 }
 ROLE_WORDS = {
-    "peserta": EventRole.PARTICIPANT, "participant": EventRole.PARTICIPANT,
-    "narasumber": EventRole.SPEAKER, "pembicara": EventRole.SPEAKER,
+    "peserta": EventRole.PARTICIPANT,
+    "participant": EventRole.PARTICIPANT,
+    "narasumber": EventRole.SPEAKER,
+    "pembicara": EventRole.SPEAKER,
     "speaker": EventRole.SPEAKER,
-    "panitia": EventRole.COMMITTEE, "committee": EventRole.COMMITTEE,
+    "panitia": EventRole.COMMITTEE,
+    "committee": EventRole.COMMITTEE,
 }
 
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -119,28 +171,38 @@ def read_table(filename: str, data: bytes, *, max_rows: int = MAX_ROWS) -> Table
     """Read a CSV or XLSX upload into rows of cells. Raises ImportFileError with a message
     the organizer can act on (empty, wrong type, unreadable, too many rows)."""
     if not data:
-        raise ImportFileError(_("Berkas kosong. Pilih berkas CSV atau XLSX yang berisi daftar "
-                                "peserta."))
+        raise ImportFileError(
+            _("Berkas kosong. Pilih berkas CSV atau XLSX yang berisi daftar peserta.")
+        )
     suffix = PurePath(filename or "").suffix.lower()
     if suffix == ".xlsx":
         table = _read_xlsx(data, max_rows)
     elif suffix in (".csv", ".txt"):
         table = _read_csv(data, max_rows)
     elif suffix == ".xls":
-        raise ImportFileError(_("Format .xls (Excel lama) tidak didukung. Di Excel, pilih "
-                                "Simpan Sebagai > Buku Kerja Excel (.xlsx) atau CSV."))
+        raise ImportFileError(
+            _(
+                "Format .xls (Excel lama) tidak didukung. Di Excel, pilih "
+                "Simpan Sebagai > Buku Kerja Excel (.xlsx) atau CSV."
+            )
+        )
     else:
-        raise ImportFileError(_("Jenis berkas tidak didukung. Unggah berkas CSV (.csv) atau "
-                                "Excel (.xlsx)."))
+        raise ImportFileError(
+            _("Jenis berkas tidak didukung. Unggah berkas CSV (.csv) atau Excel (.xlsx).")
+        )
     if not table.rows:
         raise ImportFileError(_("Berkas tidak berisi data."))
     return table
 
 
 def _too_many(max_rows: int) -> ImportFileError:
-    return ImportFileError(_("Berkas berisi lebih dari %(n)s baris data. Bagi daftar menjadi "
-                             "beberapa berkas, paling banyak %(n)s baris per berkas.",
-                             n=f"{max_rows:,}".replace(",", ".")))
+    return ImportFileError(
+        _(
+            "Berkas berisi lebih dari %(n)s baris data. Bagi daftar menjadi "
+            "beberapa berkas, paling banyak %(n)s baris per berkas.",
+            n=f"{max_rows:,}".replace(",", "."),
+        )
+    )
 
 
 def _decode(data: bytes) -> str:
@@ -157,9 +219,13 @@ def _decode(data: bytes) -> str:
 def _read_csv(data: bytes, max_rows: int) -> Table:
     text = _decode(data).rstrip("\x1a")  # an old DOS end-of-file mark is harmless
     if CONTROL_CHARS.search(text):
-        raise ImportFileError(_("Berkas ini bukan CSV berbentuk teks (mungkin gambar atau "
-                                "berkas lain yang diganti namanya). Di Excel, pilih Simpan "
-                                "Sebagai > CSV, lalu unggah berkas tersebut."))
+        raise ImportFileError(
+            _(
+                "Berkas ini bukan CSV berbentuk teks (mungkin gambar atau "
+                "berkas lain yang diganti namanya). Di Excel, pilih Simpan "
+                "Sebagai > CSV, lalu unggah berkas tersebut."
+            )
+        )
     first = next((line for line in text.splitlines() if line.strip()), "")
     # Excel in the Indonesian locale separates with semicolons; elsewhere with commas.
     delimiter = max((";", ",", "\t"), key=first.count) if first else ","
@@ -171,18 +237,23 @@ def _read_csv(data: bytes, max_rows: int) -> Table:
                 continue
             if len(table.rows) > max_rows:  # the header plus max_rows data rows are allowed
                 raise _too_many(max_rows)
-            table.rows.append((number, cells[:MAX_COLUMNS + 1]))
+            table.rows.append((number, cells[: MAX_COLUMNS + 1]))
     except csv.Error as exc:
-        raise ImportFileError(_("Berkas CSV tidak dapat dibaca: %(error)s", error=str(exc))) \
-            from exc
+        raise ImportFileError(
+            _("Berkas CSV tidak dapat dibaca: %(error)s", error=str(exc))
+        ) from exc
     return table
 
 
 def _read_xlsx(data: bytes, max_rows: int) -> Table:
     import openpyxl
 
-    not_xlsx = ImportFileError(_("Berkas ini bukan berkas Excel .xlsx yang dapat dibaca. Buka "
-                                 "di Excel lalu simpan ulang sebagai .xlsx atau CSV."))
+    not_xlsx = ImportFileError(
+        _(
+            "Berkas ini bukan berkas Excel .xlsx yang dapat dibaca. Buka "
+            "di Excel lalu simpan ulang sebagai .xlsx atau CSV."
+        )
+    )
     if not data.startswith(b"PK\x03\x04"):
         raise not_xlsx
     try:
@@ -204,8 +275,9 @@ def _read_xlsx(data: bytes, max_rows: int) -> Table:
         sheet = workbook.worksheets[0] if workbook.worksheets else None
         if sheet is None:
             return table
-        for number, cells in enumerate(sheet.iter_rows(max_col=MAX_COLUMNS + 1,
-                                                       values_only=True), start=1):
+        for number, cells in enumerate(
+            sheet.iter_rows(max_col=MAX_COLUMNS + 1, values_only=True), start=1
+        ):
             values = list(cells)
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in values):
                 continue
@@ -282,12 +354,17 @@ def find_columns(table: Table) -> tuple[Columns, list[tuple[int, list]]]:
         missing.append(_("unit kerja atau instansi"))
     if missing:
         found_labels = ", ".join(_text(c) for c in table.rows[position][1] if _text(c))
-        raise ImportFileError(_(
-            "Kolom wajib tidak ditemukan: %(missing)s. Baris judul berkas harus berisi nama "
-            "kolom, misalnya: nama, email, telepon, nip, jabatan, unit, instansi. Judul yang "
-            "terbaca: %(found)s.", missing=", ".join(missing), found=found_labels[:200] or "-"))
+        raise ImportFileError(
+            _(
+                "Kolom wajib tidak ditemukan: %(missing)s. Baris judul berkas harus berisi nama "
+                "kolom, misalnya: nama, email, telepon, nip, jabatan, unit, instansi. Judul yang "
+                "terbaca: %(found)s.",
+                missing=", ".join(missing),
+                found=found_labels[:200] or "-",
+            )
+        )
     line, cells = table.rows[position]
-    data_rows = table.rows[position + 1:]
+    data_rows = table.rows[position + 1 :]
     if not data_rows:
         raise ImportFileError(_("Berkas hanya berisi judul kolom, tanpa baris peserta."))
     width = max(i for i, c in enumerate(cells) if _text(c)) + 1
@@ -331,12 +408,26 @@ def _employment_status(value: str, nip: str) -> str:
 def _shape_errors(cells: list, columns: Columns) -> dict[str, list[str]]:
     """A row that lost cells or has more than its header (usually an unquoted separator)."""
     if columns.strict_width and len(cells) < columns.width:
-        return {"row": [_("Baris ini hanya berisi %(n)d dari %(m)d kolom; periksa kolom yang "
-                          "hilang atau bergeser.", n=len(cells), m=columns.width)]}
-    if any(_text(c) for c in cells[columns.width:]):
-        return {"row": [_("Baris ini berisi lebih banyak kolom daripada judulnya. Bila ada koma "
-                          "atau titik koma di dalam isian (misalnya gelar), apit isian itu "
-                          "dengan tanda kutip.")]}
+        return {
+            "row": [
+                _(
+                    "Baris ini hanya berisi %(n)d dari %(m)d kolom; periksa kolom yang "
+                    "hilang atau bergeser.",
+                    n=len(cells),
+                    m=columns.width,
+                )
+            ]
+        }
+    if any(_text(c) for c in cells[columns.width :]):
+        return {
+            "row": [
+                _(
+                    "Baris ini berisi lebih banyak kolom daripada judulnya. Bila ada koma "
+                    "atau titik koma di dalam isian (misalnya gelar), apit isian itu "
+                    "dengan tanda kutip."
+                )
+            ]
+        }
     return {}
 
 
@@ -354,12 +445,23 @@ def _resolve_unit(values: dict[str, str], units: _Units) -> tuple[Unit | None, s
         return None, "", institution, ""
     unit = units.find(unit_text)
     if unit is None:
-        return None, unit_text, institution, _(
-            "Unit kerja \"%(unit)s\" tidak dikenal. Tulis singkatan unit seperti di daftar unit "
-            "kerja, atau isi kolom instansi untuk instansi lain.", unit=unit_text)
+        return (
+            None,
+            unit_text,
+            institution,
+            _(
+                'Unit kerja "%(unit)s" tidak dikenal. Tulis singkatan unit seperti di daftar unit '
+                "kerja, atau isi kolom instansi untuk instansi lain.",
+                unit=unit_text,
+            ),
+        )
     if not unit.active:
-        return None, unit_text, institution, _("Unit kerja \"%(unit)s\" sudah tidak aktif.",
-                                               unit=unit_text)
+        return (
+            None,
+            unit_text,
+            institution,
+            _('Unit kerja "%(unit)s" sudah tidak aktif.', unit=unit_text),
+        )
     return unit, unit_text, institution, ""
 
 
@@ -368,11 +470,17 @@ def _check_row(cells: list, columns: Columns, units: _Units, today: date) -> dic
     values = _row_values(cells, columns)
     errors = _shape_errors(cells, columns)
     # Excel keeps 15 significant digits: an 18-digit NIP typed as a number is already wrong.
-    nip_was_number = isinstance(_cell(cells, columns, "nip"), float) and \
-        abs(_cell(cells, columns, "nip")) >= 1e15
+    nip_was_number = (
+        isinstance(_cell(cells, columns, "nip"), float)
+        and abs(_cell(cells, columns, "nip")) >= 1e15
+    )
     if nip_was_number:
-        errors["nip"] = [_("NIP tersimpan sebagai angka di Excel sehingga digit terakhirnya "
-                           "hilang. Format kolom NIP sebagai Teks, lalu ketik ulang NIP-nya.")]
+        errors["nip"] = [
+            _(
+                "NIP tersimpan sebagai angka di Excel sehingga digit terakhirnya "
+                "hilang. Format kolom NIP sebagai Teks, lalu ketik ulang NIP-nya."
+            )
+        ]
     phone = values["phone"]
     if isinstance(_cell(cells, columns, "phone"), int | float) and phone.startswith("8"):
         phone = "0" + phone  # Excel drops the leading zero of a number typed as 0812…
@@ -401,8 +509,11 @@ def _check_row(cells: list, columns: Columns, units: _Units, today: date) -> dic
     return {
         "line": 0,
         "status": INVALID if errors else CREATED,
-        "values": {**values, "unit": unit.short_name if unit is not None else unit_text,
-                   "institution": institution},
+        "values": {
+            **values,
+            "unit": unit.short_name if unit is not None else unit_text,
+            "institution": institution,
+        },
         "data": asdict(checked) if checked is not None and not errors else None,
         "errors": errors,
     }
@@ -443,8 +554,9 @@ def check_rows(event_id: int, table: Table, *, today: date) -> tuple[list[dict],
             earlier = seen_emails.get(email) or (seen_nips.get(nip) if nip else None)
             if earlier is not None:
                 row["status"] = DUPLICATE
-                row["message"] = _("Orang yang sama dengan baris %(line)d (email atau NIP sama).",
-                                   line=earlier)
+                row["message"] = _(
+                    "Orang yang sama dengan baris %(line)d (email atau NIP sama).", line=earlier
+                )
             elif email in existing_emails or (nip and nip in existing_nips):
                 row["status"] = DUPLICATE
                 row["message"] = _("Sudah terdaftar di kegiatan ini (email atau NIP sama).")
@@ -458,8 +570,15 @@ def check_rows(event_id: int, table: Table, *, today: date) -> tuple[list[dict],
     return report, columns
 
 
-def create_batch(event_id: int, *, filename: str, data: bytes, actor: User, now: datetime,
-                 max_rows: int = MAX_ROWS) -> tuple[ImportBatch, list[str]]:
+def create_batch(
+    event_id: int,
+    *,
+    filename: str,
+    data: bytes,
+    actor: User,
+    now: datetime,
+    max_rows: int = MAX_ROWS,
+) -> tuple[ImportBatch, list[str]]:
     """Read and check an upload and store the report as a pending ImportBatch (added and
     flushed; the caller commits). Returns the batch and the names of ignored columns.
     Raises ImportFileError for a file that cannot be used; then nothing is stored."""
@@ -486,8 +605,15 @@ def event_batch(event_id: int, batch_id: int) -> ImportBatch | None:
 
 def summary(batch: ImportBatch) -> dict[str, int]:
     """Counts per row status and, once applied, per result."""
-    counts = {CREATED: 0, DUPLICATE: 0, INVALID: 0, "confirmed": 0, "waitlisted": 0,
-              "refused": 0, "total": len(batch.rows)}
+    counts = {
+        CREATED: 0,
+        DUPLICATE: 0,
+        INVALID: 0,
+        "confirmed": 0,
+        "waitlisted": 0,
+        "refused": 0,
+        "total": len(batch.rows),
+    }
     for row in batch.rows:
         counts[row["status"]] += 1
         if "result" in row:
@@ -536,11 +662,15 @@ def apply_batch(batch_id: int, *, now: datetime, actor: User) -> tuple[ImportBat
             row["result"] = "refused"
             row["message"] = " ".join(m for ms in exc.fields.values() for m in ms)
     try:
-        results = registration.register_many(batch.event_id, [data for _r, data in placing],
-                                             now=now, actor=actor, deliver=False)
+        results = registration.register_many(
+            batch.event_id, [data for _r, data in placing], now=now, actor=actor, deliver=False
+        )
     except DomainError:
-        db.session.execute(update(ImportBatch).where(ImportBatch.id == batch_id)
-                           .values(status=ImportStatus.PENDING, applied_at=None))
+        db.session.execute(
+            update(ImportBatch)
+            .where(ImportBatch.id == batch_id)
+            .values(status=ImportStatus.PENDING, applied_at=None)
+        )
         db.session.commit()
         raise
     for (row, _data), result in zip(placing, results, strict=True):
@@ -558,12 +688,16 @@ def apply_batch(batch_id: int, *, now: datetime, actor: User) -> tuple[ImportBat
 def _pending_mails(registration_ids: list[int]) -> list[int]:
     if not registration_ids:
         return []
-    return list(db.session.scalars(
-        db.select(OutgoingMail.id).where(
-            OutgoingMail.registration_id.in_(registration_ids),
-            OutgoingMail.status == MailStatus.PENDING,
-        ).order_by(OutgoingMail.id)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(OutgoingMail.id)
+            .where(
+                OutgoingMail.registration_id.in_(registration_ids),
+                OutgoingMail.status == MailStatus.PENDING,
+            )
+            .order_by(OutgoingMail.id)
+        )
+    )
 
 
 def cancel_batch(batch: ImportBatch) -> bool:
@@ -578,10 +712,14 @@ def cancel_batch(batch: ImportBatch) -> bool:
 
 def recent_batches(event_id: int, limit: int = 5) -> list[ImportBatch]:
     """The event's latest imports, newest first (to return to a report left open)."""
-    return list(db.session.scalars(
-        db.select(ImportBatch).where(ImportBatch.event_id == event_id)
-        .order_by(ImportBatch.id.desc()).limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(ImportBatch)
+            .where(ImportBatch.event_id == event_id)
+            .order_by(ImportBatch.id.desc())
+            .limit(limit)
+        )
+    )
 
 
 def template_csv() -> bytes:
@@ -589,10 +727,43 @@ def template_csv() -> bytes:
     BOM, as Excel in the Indonesian locale opens and saves it."""
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["nama", "email", "telepon", "status kepegawaian", "nip", "jabatan",
-                     "unit", "instansi", "peran"])
-    writer.writerow(["Ir. H. Abdul Najib, MM", "abdul.najib@example.go.id", "0812-3456-7890",
-                     "PNS", "19680411 199303 1 009", "Kepala Bappeda", "Bappeda", "", "Peserta"])
-    writer.writerow(["Dina Limanto", "dina@example.org", "", "Non-ASN", "", "Narasumber",
-                     "", "GIZ", "Narasumber"])
+    writer.writerow(
+        [
+            "nama",
+            "email",
+            "telepon",
+            "status kepegawaian",
+            "nip",
+            "jabatan",
+            "unit",
+            "instansi",
+            "peran",
+        ]
+    )
+    writer.writerow(
+        [
+            "Ir. H. Abdul Najib, MM",
+            "abdul.najib@example.go.id",
+            "0812-3456-7890",
+            "PNS",
+            "19680411 199303 1 009",
+            "Kepala Bappeda",
+            "Bappeda",
+            "",
+            "Peserta",
+        ]
+    )
+    writer.writerow(
+        [
+            "Dina Limanto",
+            "dina@example.org",
+            "",
+            "Non-ASN",
+            "",
+            "Narasumber",
+            "",
+            "GIZ",
+            "Narasumber",
+        ]
+    )
     return ("\ufeff" + out.getvalue()).encode("utf-8")

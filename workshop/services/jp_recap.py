@@ -70,8 +70,10 @@ def user_filter(user: User):
     own = or_(Registration.email == user.email, Registration.user_id == user.id)
     if not user.nip:
         return own
-    return or_(Registration.nip == user.nip,
-               and_(own, or_(Registration.nip.is_(None), Registration.nip == user.nip)))
+    return or_(
+        Registration.nip == user.nip,
+        and_(own, or_(Registration.nip.is_(None), Registration.nip == user.nip)),
+    )
 
 
 def person_filter(nip: str | None, email: str | None):
@@ -86,14 +88,25 @@ def recap(condition) -> list[YearRecap]:
     valid certificate) by the registrations matching ``condition``. Three queries."""
     regs = db.session.execute(
         db.select(Registration.id, Event)
-        .join(Event, Registration.event_id == Event.id).where(condition)).all()
+        .join(Event, Registration.event_id == Event.id)
+        .where(condition)
+    ).all()
     ids = db.select(Registration.id).where(condition).scalar_subquery()
-    days = dict(db.session.execute(
-        db.select(Checkin.registration_id, func.count(Checkin.id))
-        .where(Checkin.registration_id.in_(ids)).group_by(Checkin.registration_id)).all())
-    certificates = {c.registration_id: c for c in db.session.scalars(
-        db.select(Certificate).where(Certificate.registration_id.in_(ids),
-                                     Certificate.revoked_at.is_(None)))}
+    days = dict(
+        db.session.execute(
+            db.select(Checkin.registration_id, func.count(Checkin.id))
+            .where(Checkin.registration_id.in_(ids))
+            .group_by(Checkin.registration_id)
+        ).all()
+    )
+    certificates = {
+        c.registration_id: c
+        for c in db.session.scalars(
+            db.select(Certificate).where(
+                Certificate.registration_id.in_(ids), Certificate.revoked_at.is_(None)
+            )
+        )
+    }
     by_event: dict[int, RecapRow] = {}
     for reg_id, event in regs:
         cert = certificates.get(reg_id)
@@ -102,42 +115,68 @@ def recap(condition) -> list[YearRecap]:
             continue
         row = by_event.get(event.id)
         if row is None or (cert is not None and row.certificate_number is None):
-            row = RecapRow(event.id, event.title, event.starts_at, event.ends_at, event.venue,
-                           attended, cert.number if cert else None,
-                           (cert.hours or 0) if cert else 0)
+            row = RecapRow(
+                event.id,
+                event.title,
+                event.starts_at,
+                event.ends_at,
+                event.venue,
+                attended,
+                cert.number if cert else None,
+                (cert.hours or 0) if cert else 0,
+            )
             by_event[event.id] = row
         row.days_attended = max(row.days_attended, attended)
     years: dict[int, YearRecap] = {}
     for row in sorted(by_event.values(), key=lambda r: (r.starts_at, r.event_id)):
-        years.setdefault(to_wib(row.starts_at).year, YearRecap(to_wib(row.starts_at).year)
-                         ).rows.append(row)
+        years.setdefault(
+            to_wib(row.starts_at).year, YearRecap(to_wib(row.starts_at).year)
+        ).rows.append(row)
     return [years[y] for y in sorted(years, reverse=True)]
 
 
 def _ref(reg: Registration, unit_name: str | None) -> PersonRef:
-    return PersonRef(name=reg.name, nip=reg.nip, email=reg.email,
-                     affiliation=unit_name or reg.institution or "",
-                     employment_status=reg.employment_status)
+    return PersonRef(
+        name=reg.name,
+        nip=reg.nip,
+        email=reg.email,
+        affiliation=unit_name or reg.institution or "",
+        employment_status=reg.employment_status,
+    )
 
 
 def user_ref(user: User) -> PersonRef:
     unit = db.session.get(Unit, user.unit_id) if user.unit_id else None
-    return PersonRef(name=user.name, nip=user.nip, email=user.email,
-                     affiliation=unit.name if unit else (user.institution or ""),
-                     employment_status=user.employment_status)
+    return PersonRef(
+        name=user.name,
+        nip=user.nip,
+        email=user.email,
+        affiliation=unit.name if unit else (user.institution or ""),
+        employment_status=user.employment_status,
+    )
 
 
 def _latest(condition, limit: int | None = None) -> list[PersonRef]:
     """One PersonRef per person among the registrations matching ``condition``: the
     details of their latest registration. Two queries."""
-    query = (db.select(func.max(Registration.id)).where(condition)
-             .group_by(PERSON_KEY).order_by(func.max(Registration.id).desc()))
+    query = (
+        db.select(func.max(Registration.id))
+        .where(condition)
+        .group_by(PERSON_KEY)
+        .order_by(func.max(Registration.id).desc())
+    )
     if limit:
         query = query.limit(limit)
     latest = db.session.scalars(query).all()
-    rows = db.session.execute(
-        db.select(Registration, Unit.name).outerjoin(Unit, Registration.unit_id == Unit.id)
-        .where(Registration.id.in_(latest))).all() if latest else []
+    rows = (
+        db.session.execute(
+            db.select(Registration, Unit.name)
+            .outerjoin(Unit, Registration.unit_id == Unit.id)
+            .where(Registration.id.in_(latest))
+        ).all()
+        if latest
+        else []
+    )
     people = [_ref(reg, unit_name) for reg, unit_name in rows]
     people.sort(key=lambda p: (p.name.casefold(), p.nip or p.email))
     return people
@@ -150,8 +189,10 @@ def find_people(query: str, limit: int = SEARCH_LIMIT) -> list[PersonRef]:
         return []
     escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     like = f"%{escaped}%"
-    conditions = [func.lower(Registration.name).like(like, escape="\\"),
-                  func.lower(Registration.email).like(like, escape="\\")]
+    conditions = [
+        func.lower(Registration.name).like(like, escape="\\"),
+        func.lower(Registration.email).like(like, escape="\\"),
+    ]
     digits = "".join(ch for ch in text if ch.isdigit())
     if len(digits) >= 4:
         conditions.append(Registration.nip.like(f"%{digits}%"))
@@ -179,31 +220,43 @@ def unit_year(unit_id: int, year: int) -> list[UnitPersonJP]:
     finished, confirmed registrations) with their JP that year from any event, fewest
     JP first. Four queries."""
     start, end = _utc_bounds(date(year, 1, 1), date(year, 12, 31))
-    in_year = and_(Event.starts_at >= start, Event.starts_at < end,
-                   Event.status.in_(COUNTED_EVENTS))
-    from_unit = and_(Registration.unit_id == unit_id, Registration.status == CONFIRMED,
-                     Registration.event_id.in_(db.select(Event.id).where(in_year)))
+    in_year = and_(
+        Event.starts_at >= start, Event.starts_at < end, Event.status.in_(COUNTED_EVENTS)
+    )
+    from_unit = and_(
+        Registration.unit_id == unit_id,
+        Registration.status == CONFIRMED,
+        Registration.event_id.in_(db.select(Event.id).where(in_year)),
+    )
     people = _latest(from_unit)
     keys = db.select(PERSON_KEY).where(from_unit).scalar_subquery()
-    jp = dict(db.session.execute(
-        db.select(PERSON_KEY, func.coalesce(func.sum(Certificate.hours), 0))
-        .join(Registration, Certificate.registration_id == Registration.id)
-        .join(Event, Certificate.event_id == Event.id)
-        .where(in_year, Certificate.revoked_at.is_(None), PERSON_KEY.in_(keys))
-        .group_by(PERSON_KEY)).all())
-    attended = dict(db.session.execute(
-        db.select(PERSON_KEY, func.count(func.distinct(Checkin.event_id)))
-        .join(Registration, Checkin.registration_id == Registration.id)
-        .join(Event, Checkin.event_id == Event.id)
-        .where(in_year, PERSON_KEY.in_(keys)).group_by(PERSON_KEY)).all())
-    rows = [UnitPersonJP(p, attended.get(p.nip or p.email, 0), int(jp.get(p.nip or p.email, 0)))
-            for p in people]
+    jp = dict(
+        db.session.execute(
+            db.select(PERSON_KEY, func.coalesce(func.sum(Certificate.hours), 0))
+            .join(Registration, Certificate.registration_id == Registration.id)
+            .join(Event, Certificate.event_id == Event.id)
+            .where(in_year, Certificate.revoked_at.is_(None), PERSON_KEY.in_(keys))
+            .group_by(PERSON_KEY)
+        ).all()
+    )
+    attended = dict(
+        db.session.execute(
+            db.select(PERSON_KEY, func.count(func.distinct(Checkin.event_id)))
+            .join(Registration, Checkin.registration_id == Registration.id)
+            .join(Event, Checkin.event_id == Event.id)
+            .where(in_year, PERSON_KEY.in_(keys))
+            .group_by(PERSON_KEY)
+        ).all()
+    )
+    rows = [
+        UnitPersonJP(p, attended.get(p.nip or p.email, 0), int(jp.get(p.nip or p.email, 0)))
+        for p in people
+    ]
     rows.sort(key=lambda r: (r.jp, r.person.name.casefold()))
     return rows
 
 
 def years_with_events() -> list[int]:
     """The years (WIB, roughly) in which events start, newest first, for year pickers."""
-    years = db.session.scalars(
-        db.select(extract("year", Event.starts_at)).distinct()).all()
+    years = db.session.scalars(db.select(extract("year", Event.starts_at)).distinct()).all()
     return sorted({int(y) for y in years if y is not None}, reverse=True)

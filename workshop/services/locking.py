@@ -106,8 +106,7 @@ def _retried(once: Callable[[], T], rollback: Callable[[], None]) -> T:
             return once()
         except BaseException as exc:
             rollback()
-            if not isinstance(exc, OperationalError) or not _is_locked(exc) or \
-                    attempt == ATTEMPTS:
+            if not isinstance(exc, OperationalError) or not _is_locked(exc) or attempt == ATTEMPTS:
                 raise
             time.sleep(0.05 * attempt)
     raise AssertionError("unreachable")

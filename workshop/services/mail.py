@@ -67,8 +67,14 @@ def _site_address() -> str:
     return f"{request.scheme}://{request.host}{request.script_root}/"
 
 
-def registration_mail(row: dict, kind: str, *, event_title: str, position: int | None,
-                      registration_id: int | None = None) -> dict:
+def registration_mail(
+    row: dict,
+    kind: str,
+    *,
+    event_title: str,
+    position: int | None,
+    registration_id: int | None = None,
+) -> dict:
     """The whole outbox row of the mail of ``kind`` about a registration, ``row`` from
     ``registration_mail_row``; ``position``: its place on the waiting list, as it is now.
     ``registration_id`` may be left for the caller that inserts the registration with it
@@ -86,17 +92,23 @@ def registration_mail(row: dict, kind: str, *, event_title: str, position: int |
     }
 
 
-def queue_registration_mail(reg: Registration, kind: str, flush: bool = True,
-                            position: int | None | bool = False) -> OutgoingMail:
+def queue_registration_mail(
+    reg: Registration, kind: str, flush: bool = True, position: int | None | bool = False
+) -> OutgoingMail:
     """Queue the mail of ``kind`` for a registration (see ``registration_mail``).
 
     ``position``: the waiting-list position when the caller already knows it (bulk)."""
     from workshop.services.registration import waitlist_position
 
-    message = OutgoingMail(**registration_mail(
-        registration_mail_row(reg.email), kind, registration_id=reg.id,
-        event_title=reg.event.title,
-        position=waitlist_position(reg) if position is False else position))
+    message = OutgoingMail(
+        **registration_mail(
+            registration_mail_row(reg.email),
+            kind,
+            registration_id=reg.id,
+            event_title=reg.event.title,
+            position=waitlist_position(reg) if position is False else position,
+        )
+    )
     db.session.add(message)
     if flush:
         db.session.flush()
@@ -126,8 +138,10 @@ def compose(mail: OutgoingMail) -> tuple[str, str | None]:
         "position": params.get("position"),
     }
     name = mail.kind.replace(".", "_")
-    return (render_template(f"mail/{name}.txt", **context),
-            render_template(f"mail/{name}.html", **context))
+    return (
+        render_template(f"mail/{name}.txt", **context),
+        render_template(f"mail/{name}.html", **context),
+    )
 
 
 def build_message(mail: OutgoingMail) -> EmailMessage:
@@ -149,8 +163,7 @@ def build_message(mail: OutgoingMail) -> EmailMessage:
             if rendered is not None:
                 filename, content_type, data = rendered
                 maintype, subtype = content_type.split("/", 1)
-                message.add_attachment(data, maintype=maintype, subtype=subtype,
-                                       filename=filename)
+                message.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return message
 
 
@@ -159,8 +172,7 @@ def _send_smtp(message: EmailMessage) -> None:
     host, port = config["MAIL_SERVER"], int(config.get("MAIL_PORT") or 587)
     timeout = float(config.get("MAIL_TIMEOUT") or 10)
     if config.get("MAIL_USE_SSL"):
-        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout,
-                                context=ssl.create_default_context())
+        smtp = smtplib.SMTP_SSL(host, port, timeout=timeout, context=ssl.create_default_context())
     else:
         smtp = smtplib.SMTP(host, port, timeout=timeout)
     with smtp:
@@ -172,8 +184,9 @@ def _send_smtp(message: EmailMessage) -> None:
 
 
 def _write_file(message: EmailMessage, mail_id: int) -> Path:
-    directory = Path(current_app.config.get("MAIL_FILE_DIR")
-                     or Path(current_app.instance_path) / "mail")
+    directory = Path(
+        current_app.config.get("MAIL_FILE_DIR") or Path(current_app.instance_path) / "mail"
+    )
     directory.mkdir(parents=True, exist_ok=True)
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
     path = directory / f"{stamp}-{mail_id}.eml"
@@ -221,8 +234,11 @@ def _claim(mail_id: int) -> bool:
     lease = timedelta(seconds=int(current_app.config.get("MAIL_CLAIM_LEASE") or 300))
     claimed = db.session.execute(
         db.update(OutgoingMail)
-        .where(OutgoingMail.id == mail_id, OutgoingMail.status == MailStatus.PENDING,
-               or_(OutgoingMail.claimed_at.is_(None), OutgoingMail.claimed_at < now - lease))
+        .where(
+            OutgoingMail.id == mail_id,
+            OutgoingMail.status == MailStatus.PENDING,
+            or_(OutgoingMail.claimed_at.is_(None), OutgoingMail.claimed_at < now - lease),
+        )
         .values(claimed_at=now)
         .execution_options(synchronize_session=False)
     )
@@ -344,8 +360,9 @@ class _Sender:
 
     def _wait_for_a_pause(self, queued_at: float) -> None:
         deadline = queued_at + self.max_wait
-        while not (activity.quiet_for(self.quiet) and cpu_to_spare()) \
-                and time.monotonic() < deadline:
+        while (
+            not (activity.quiet_for(self.quiet) and cpu_to_spare()) and time.monotonic() < deadline
+        ):
             time.sleep(self.quiet / 2)
 
     def _run(self) -> None:
@@ -397,12 +414,14 @@ def wait_for_background(app, timeout: float = 10) -> bool:
 
 def send_pending(limit: int = 500) -> dict[str, int]:
     """Retry every pending message (oldest first); used by `flask send-mail`."""
-    ids = list(db.session.scalars(
-        db.select(OutgoingMail.id)
-        .where(OutgoingMail.status == MailStatus.PENDING)
-        .order_by(OutgoingMail.id)
-        .limit(limit)
-    ))
+    ids = list(
+        db.session.scalars(
+            db.select(OutgoingMail.id)
+            .where(OutgoingMail.status == MailStatus.PENDING)
+            .order_by(OutgoingMail.id)
+            .limit(limit)
+        )
+    )
     return deliver(ids)
 
 

@@ -67,8 +67,11 @@ class _Compiled:
 
     def __init__(self, statement, dialect):
         compiled = statement.compile(dialect=dialect)
-        if compiled.escaped_bind_names or compiled.literal_execute_params or \
-                compiled.post_compile_params:
+        if (
+            compiled.escaped_bind_names
+            or compiled.literal_execute_params
+            or compiled.post_compile_params
+        ):
             raise ValueError("a pipelined statement needs plain bound parameters")
         self.sql = compiled.string
         if compiled.positiontup is not None:  # SQLite's "?"
@@ -100,7 +103,8 @@ class _Compiled:
         columns = list(statement.exported_columns)
         self.row_type = namedtuple("Row", [c.key for c in columns])
         self.result_processors = [
-            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns]
+            c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
+        ]
 
     def parameters(self, params: dict) -> list:
         values = []
@@ -116,9 +120,15 @@ class _Compiled:
 
     def rows(self, loaded: list) -> list:
         processors = self.result_processors
-        return [self.row_type(*(value if processor is None else processor(value)
-                                for processor, value in zip(processors, row, strict=True)))
-                for row in loaded]
+        return [
+            self.row_type(
+                *(
+                    value if processor is None else processor(value)
+                    for processor, value in zip(processors, row, strict=True)
+                )
+            )
+            for row in loaded
+        ]
 
 
 class Pipelined:
@@ -136,8 +146,7 @@ class Pipelined:
         return compiled
 
 
-def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = False
-        ) -> list[list]:
+def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = False) -> list[list]:
     """Send ``calls`` ((statement, parameters) pairs) in order, and a COMMIT after them
     when ``commit``, on ``conn``'s transaction (PostgreSQL), in one round trip; the rows
     of each statement, as named tuples. A failed statement fails the ones after it (and
@@ -166,8 +175,7 @@ def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = Fals
                 pgconn.send_close_prepared(statement.name)
                 pgconn.send_prepare(statement.name, statement.query, None)
                 preparing.append(statement.name)
-            values = transformer.dump_sequence(statement.parameters(params),
-                                               statement.formats)
+            values = transformer.dump_sequence(statement.parameters(params), statement.formats)
             pgconn.send_query_prepared(statement.name, values, None)
         if commit:
             pgconn.send_query_params(b"COMMIT", None)
@@ -180,8 +188,9 @@ def run(conn: sa.Connection, *calls: tuple[Pipelined, dict], commit: bool = Fals
         # and replaced by the pool), as SQLAlchemy does when it loses one.
         conn.invalidate(exc if isinstance(exc, Exception) else None)
         if isinstance(exc, psycopg.Error):
-            raise sa.exc.DBAPIError.instance(statements, None, exc, psycopg.Error,
-                                             connection_invalidated=True) from exc
+            raise sa.exc.DBAPIError.instance(
+                statements, None, exc, psycopg.Error, connection_invalidated=True
+            ) from exc
         raise
     failed = next((r for r in results if r.status == _FATAL_ERROR), None)
     if failed is not None:
@@ -209,8 +218,11 @@ def _run_sqlite(conn: sa.Connection, calls, commit: bool) -> list[list]:
             driver.execute("COMMIT")
     except conn.dialect.loaded_dbapi.Error as exc:
         raise sa.exc.DBAPIError.instance(
-            statement.sql if statement is not None else "COMMIT", None, exc,
-            conn.dialect.loaded_dbapi.Error) from exc
+            statement.sql if statement is not None else "COMMIT",
+            None,
+            exc,
+            conn.dialect.loaded_dbapi.Error,
+        ) from exc
     return out
 
 

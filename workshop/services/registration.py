@@ -211,16 +211,22 @@ def window_problem(event: Event, now: datetime, by_organizer: bool = False) -> D
     window and to drafts, but never to a cancelled or finished event.
     """
     if event.status in (EventStatus.CANCELLED, EventStatus.FINISHED):
-        return RegistrationClosed(str(_l("Pendaftaran ditutup: kegiatan ini sudah %(s)s.",
-                                         s=_status_word(event.status))))
+        return RegistrationClosed(
+            str(_l("Pendaftaran ditutup: kegiatan ini sudah %(s)s.", s=_status_word(event.status)))
+        )
     if by_organizer:
         return None
     if event.status != EventStatus.PUBLISHED:
         return RegistrationClosed(str(_l("Kegiatan ini belum dibuka untuk pendaftaran.")))
     if event.registration_opens_at and now < event.registration_opens_at:
-        return RegistrationNotOpen(str(_l(
-            "Pendaftaran belum dibuka. Pendaftaran dibuka pada %(when)s WIB.",
-            when=to_wib(event.registration_opens_at).strftime("%d-%m-%Y %H.%M"))))
+        return RegistrationNotOpen(
+            str(
+                _l(
+                    "Pendaftaran belum dibuka. Pendaftaran dibuka pada %(when)s WIB.",
+                    when=to_wib(event.registration_opens_at).strftime("%d-%m-%Y %H.%M"),
+                )
+            )
+        )
     closes = event.registration_closes_at or event.ends_at
     if now >= closes:
         return RegistrationClosed(str(_l("Pendaftaran sudah ditutup.")))
@@ -257,8 +263,11 @@ def _confirmed_participants(*conditions) -> sa.Select:
     """The confirmed participants of the ``event_id`` parameter (the seats taken), and
     ``conditions``; counted from the covering index."""
     return sa.select(sa.literal(1)).where(
-        _R.event_id == sa.bindparam("event_id"), _R.status == _written(CONFIRMED.value),
-        _R.role == _written(EventRole.PARTICIPANT.value), *conditions)
+        _R.event_id == sa.bindparam("event_id"),
+        _R.status == _written(CONFIRMED.value),
+        _R.role == _written(EventRole.PARTICIPANT.value),
+        *conditions,
+    )
 
 
 def _counted(rows: sa.Select) -> sa.ScalarSelect:
@@ -279,8 +288,9 @@ def _room(event: Event, unit_id: int | None) -> DomainError | None:
     """None when one more participant from ``unit_id`` fits; else the reason. Counts
     only what the event limits."""
     taken = _taken(event.id) if event.capacity is not None else 0
-    unit_taken = (_taken(event.id, unit_id)
-                  if event.unit_quota is not None and unit_id is not None else 0)
+    unit_taken = (
+        _taken(event.id, unit_id) if event.unit_quota is not None and unit_id is not None else 0
+    )
     return _refusal(event, taken, unit_taken, unit_id)
 
 
@@ -299,8 +309,9 @@ def _full() -> EventFull:
 
 
 def _unit_full(quota: int) -> UnitQuotaFull:
-    return UnitQuotaFull(str(_l(
-        "Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).", n=quota)))
+    return UnitQuotaFull(
+        str(_l("Kuota untuk unit kerja Anda sudah penuh (%(n)d orang per unit).", n=quota))
+    )
 
 
 def waitlist_position(registration: Registration) -> int | None:
@@ -347,8 +358,11 @@ def _fill_from_waitlist(event: Event, now: datetime) -> list[Registration]:
     """Confirm waiting participants, earliest first, while capacity and quotas allow."""
     promoted = []
     in_line = (Registration.event_id == event.id, Registration.status == WAITLISTED)
-    query = db.select(Registration).where(*in_line).order_by(
-        Registration.waitlisted_at, Registration.id)
+    query = (
+        db.select(Registration)
+        .where(*in_line)
+        .order_by(Registration.waitlisted_at, Registration.id)
+    )
     if event.capacity is not None and _taken(event.id) >= event.capacity:
         # Full (the usual case once there is a waiting list, checked on every new
         # registration): the loop below stops at the first waiting participant, so read
@@ -356,12 +370,17 @@ def _fill_from_waitlist(event: Event, now: datetime) -> list[Registration]:
         first = db.session.execute(
             db.select(Registration.waitlisted_at, Registration.id)
             .where(*in_line, Registration.role == EventRole.PARTICIPANT)
-            .order_by(Registration.waitlisted_at, Registration.id).limit(1)).first()
+            .order_by(Registration.waitlisted_at, Registration.id)
+            .limit(1)
+        ).first()
         if first is not None:
-            query = query.where(or_(
-                Registration.waitlisted_at < first.waitlisted_at,
-                (Registration.waitlisted_at == first.waitlisted_at)
-                & (Registration.id <= first.id)))
+            query = query.where(
+                or_(
+                    Registration.waitlisted_at < first.waitlisted_at,
+                    (Registration.waitlisted_at == first.waitlisted_at)
+                    & (Registration.id <= first.id),
+                )
+            )
     waiting = db.session.scalars(query).all()
     for reg in waiting:
         if reg.role != EventRole.PARTICIPANT or _room(event, reg.unit_id) is None:
@@ -383,8 +402,9 @@ def _find_duplicate(event_id: int, email: str, nip: str | None, exclude_id=None)
     conditions = [Registration.email == email]
     if nip:
         conditions.append(Registration.nip == nip)
-    query = db.select(Registration).where(Registration.event_id == event_id, _ACTIVE,
-                                          or_(*conditions))
+    query = db.select(Registration).where(
+        Registration.event_id == event_id, _ACTIVE, or_(*conditions)
+    )
     if exclude_id is not None:
         query = query.where(Registration.id != exclude_id)
     return db.session.scalars(query.limit(1)).first()
@@ -392,8 +412,12 @@ def _find_duplicate(event_id: int, email: str, nip: str | None, exclude_id=None)
 
 def _duplicate_error(existing_id: int | None) -> DuplicateRegistration:
     return DuplicateRegistration(
-        str(_l("Anda sudah terdaftar di kegiatan ini dengan email atau NIP tersebut. "
-               "Tautan untuk mengelola pendaftaran telah dikirim ulang ke email yang terdaftar.")),
+        str(
+            _l(
+                "Anda sudah terdaftar di kegiatan ini dengan email atau NIP tersebut. "
+                "Tautan untuk mengelola pendaftaran telah dikirim ulang ke email yang terdaftar."
+            )
+        ),
         existing_id=existing_id,
     )
 
@@ -404,8 +428,17 @@ def _queue_mails(regs: list[Registration], kind: str) -> list[int]:
 
 # The locked event a new registration is placed by.
 _EVENT_COLUMNS = (
-    Event.id, Event.owner_id, Event.title, Event.status, Event.capacity, Event.unit_quota,
-    Event.waitlist, Event.registration_opens_at, Event.registration_closes_at, Event.ends_at)
+    Event.id,
+    Event.owner_id,
+    Event.title,
+    Event.status,
+    Event.capacity,
+    Event.unit_quota,
+    Event.waitlist,
+    Event.registration_opens_at,
+    Event.registration_closes_at,
+    Event.ends_at,
+)
 
 
 def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
@@ -417,18 +450,23 @@ def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
     reads the index. Unordered, on a table where one earlier event's people were most
     rows, it read the table from the start until it had found the limit's worth of this
     event's rows — past every row of that earlier event, for each new registration."""
-    bound = (sa.select(func.coalesce(limit, 0)).where(Event.id == sa.bindparam("event_id"))
-             .correlate(None).scalar_subquery())
-    return _counted(_confirmed_participants(*conditions)
-                    .order_by(_R.unit_id, _R.waitlisted_at).limit(bound))
+    bound = (
+        sa.select(func.coalesce(limit, 0))
+        .where(Event.id == sa.bindparam("event_id"))
+        .correlate(None)
+        .scalar_subquery()
+    )
+    return _counted(
+        _confirmed_participants(*conditions).order_by(_R.unit_id, _R.waitlisted_at).limit(bound)
+    )
 
 
 # The waiting list's length and its last place, in one pass over the placement's index.
-_WAITING = (sa.select(func.count().label("waiting"),
-                      func.max(_R.waitlisted_at).label("last_waiting"))
-            .where(_R.event_id == sa.bindparam("event_id"),
-                   _R.status == _written(WAITLISTED.value))
-            .subquery("waiting_list"))
+_WAITING = (
+    sa.select(func.count().label("waiting"), func.max(_R.waitlisted_at).label("last_waiting"))
+    .where(_R.event_id == sa.bindparam("event_id"), _R.status == _written(WAITLISTED.value))
+    .subquery("waiting_list")
+)
 
 
 def _placement(*event_columns) -> sa.Select:
@@ -445,22 +483,27 @@ def _placement(*event_columns) -> sa.Select:
     event read before it (on PostgreSQL they travel together)."""
     counts = (
         sa.func.coalesce(
-            sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
-                                   _R.email == sa.bindparam("email")).scalar_subquery(),
-            sa.select(_R.id).where(_R.event_id == sa.bindparam("event_id"), _ACTIVE,
-                                   _R.nip == sa.bindparam("nip")).scalar_subquery(),
+            sa.select(_R.id)
+            .where(
+                _R.event_id == sa.bindparam("event_id"), _ACTIVE, _R.email == sa.bindparam("email")
+            )
+            .scalar_subquery(),
+            sa.select(_R.id)
+            .where(_R.event_id == sa.bindparam("event_id"), _ACTIVE, _R.nip == sa.bindparam("nip"))
+            .scalar_subquery(),
         ).label("duplicate_id"),
         _seats_up_to(Event.capacity).label("taken"),
-        _seats_up_to(Event.unit_quota, _R.unit_id == sa.bindparam("unit_id")
-                     ).label("unit_taken"),
+        _seats_up_to(Event.unit_quota, _R.unit_id == sa.bindparam("unit_id")).label("unit_taken"),
         _WAITING.c.waiting,
         _WAITING.c.last_waiting,
     )
     if not event_columns:
         return sa.select(*counts).select_from(_WAITING)
-    return (sa.select(*event_columns, *counts)
-            .select_from(Event.__table__.join(_WAITING, sa.true()))
-            .where(Event.id == sa.bindparam("event_id")))
+    return (
+        sa.select(*event_columns, *counts)
+        .select_from(Event.__table__.join(_WAITING, sa.true()))
+        .where(Event.id == sa.bindparam("event_id"))
+    )
 
 
 # PostgreSQL: lock the event row, and count in a statement of its own sent with it (counts
@@ -469,7 +512,8 @@ def _placement(*event_columns) -> sa.Select:
 # IMMEDIATE), so the event and the counts are one statement. Either may count again
 # (``_PLACEMENT``) after promoting people from the waiting list.
 _LOCK_EVENT = pipeline.Pipelined(
-    sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update())
+    sa.select(*_EVENT_COLUMNS).where(Event.id == sa.bindparam("event_id")).with_for_update()
+)
 _PLACEMENT = _placement()
 _PIPELINED_PLACEMENT = pipeline.Pipelined(_PLACEMENT)
 _EVENT_AND_PLACEMENT = pipeline.Pipelined(_placement(*_EVENT_COLUMNS))
@@ -477,8 +521,18 @@ _EVENT_AND_PLACEMENT = pipeline.Pipelined(_placement(*_EVENT_COLUMNS))
 # The columns a new registration's audit row and mail are written with (the registration:
 # all of its own but the id); ``audit.row`` and ``mail.registration_mail`` give them.
 _AUDIT_COLUMNS = ("at", "user_id", "action", "object_type", "details")
-_MAIL_COLUMNS = ("to", "locale", "body_text", "params", "subject", "kind", "attachments",
-                 "status", "attempts", "created_at")
+_MAIL_COLUMNS = (
+    "to",
+    "locale",
+    "body_text",
+    "params",
+    "subject",
+    "kind",
+    "attachments",
+    "status",
+    "attempts",
+    "created_at",
+)
 
 
 def _bound(table: sa.Table, columns, prefix: str = "") -> dict:
@@ -492,14 +546,18 @@ def _registration_columns() -> list[str]:
 
 # SQLite: the three rows, each its own statement (no INSERT in a WITH there).
 _INSERT_REGISTRATION = pipeline.Pipelined(
-    sa.insert(Registration.__table__).values(_bound(Registration.__table__,
-                                                    _registration_columns()))
-    .returning(_R.id))
-_INSERT_AUDIT = pipeline.Pipelined(sa.insert(AuditLog.__table__).values(
-    _bound(AuditLog.__table__, (*_AUDIT_COLUMNS, "object_id"))))
-_INSERT_MAIL = pipeline.Pipelined(sa.insert(OutgoingMail.__table__).values(
-    _bound(OutgoingMail.__table__, (*_MAIL_COLUMNS, "registration_id")))
-    .returning(OutgoingMail.__table__.c.id))
+    sa.insert(Registration.__table__)
+    .values(_bound(Registration.__table__, _registration_columns()))
+    .returning(_R.id)
+)
+_INSERT_AUDIT = pipeline.Pipelined(
+    sa.insert(AuditLog.__table__).values(_bound(AuditLog.__table__, (*_AUDIT_COLUMNS, "object_id")))
+)
+_INSERT_MAIL = pipeline.Pipelined(
+    sa.insert(OutgoingMail.__table__)
+    .values(_bound(OutgoingMail.__table__, (*_MAIL_COLUMNS, "registration_id")))
+    .returning(OutgoingMail.__table__.c.id)
+)
 
 
 def _insert_all_at_once(with_mail: bool) -> sa.Select:
@@ -509,27 +567,41 @@ def _insert_all_at_once(with_mail: bool) -> sa.Select:
     are the registration's columns, and the audit row's and the mail's prefixed with
     ``audit_`` and ``mail_``."""
     registration = Registration.__table__
-    new = (sa.insert(registration).values(_bound(registration, _registration_columns()))
-           .returning(_R.id).cte("new_registration"))
+    new = (
+        sa.insert(registration)
+        .values(_bound(registration, _registration_columns()))
+        .returning(_R.id)
+        .cte("new_registration")
+    )
     new_id = sa.select(new.c.id).scalar_subquery()
     audit_row = sa.insert(AuditLog.__table__).values(
-        {**_bound(AuditLog.__table__, _AUDIT_COLUMNS, "audit_"), "object_id": new_id})
+        {**_bound(AuditLog.__table__, _AUDIT_COLUMNS, "audit_"), "object_id": new_id}
+    )
     statement = sa.select(new.c.id).add_cte(audit_row.cte("new_audit"))
     if not with_mail:
         return statement.add_columns(sa.null().label("mail_id"))
-    mail_row = sa.insert(OutgoingMail.__table__).values(
-        {**_bound(OutgoingMail.__table__, _MAIL_COLUMNS, "mail_"), "registration_id": new_id}
-    ).returning(OutgoingMail.__table__.c.id).cte("new_mail")
-    return (statement.add_columns(mail_row.c.id.label("mail_id"))
-            .select_from(new.join(mail_row, sa.true())))
+    mail_row = (
+        sa.insert(OutgoingMail.__table__)
+        .values(
+            {**_bound(OutgoingMail.__table__, _MAIL_COLUMNS, "mail_"), "registration_id": new_id}
+        )
+        .returning(OutgoingMail.__table__.c.id)
+        .cte("new_mail")
+    )
+    return statement.add_columns(mail_row.c.id.label("mail_id")).select_from(
+        new.join(mail_row, sa.true())
+    )
 
 
 _INSERT_ALL_WITH_MAIL, _INSERT_ALL_WITHOUT_MAIL = (
-    pipeline.Pipelined(_insert_all_at_once(True)), pipeline.Pipelined(_insert_all_at_once(False)))
+    pipeline.Pipelined(_insert_all_at_once(True)),
+    pipeline.Pipelined(_insert_all_at_once(False)),
+)
 
 
-def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
-                commit: bool) -> tuple[int, int | None]:
+def _insert_new(
+    conn, values: dict, audit_row: dict, mail_row: dict | None, *, commit: bool
+) -> tuple[int, int | None]:
     """Insert a new registration (``values``: every column but the id), its audit row and
     its mail (None: none), both naming it; (its id, the mail's id). With ``commit`` the
     transaction is committed with them (on PostgreSQL in the same round trip)."""
@@ -542,12 +614,16 @@ def _insert_new(conn, values: dict, audit_row: dict, mail_row: dict | None, *,
         return tuple(inserted)
     # SQLite runs in the process: three statements cost no round trips.
     [[(registration_id,)]] = pipeline.run(conn, (_INSERT_REGISTRATION, values))
-    pipeline.run(conn, (_INSERT_AUDIT, {**audit_row, "object_id": registration_id}),
-                 commit=commit and mail_row is None)
+    pipeline.run(
+        conn,
+        (_INSERT_AUDIT, {**audit_row, "object_id": registration_id}),
+        commit=commit and mail_row is None,
+    )
     if mail_row is None:
         return registration_id, None
     [[(mail_id,)]] = pipeline.run(
-        conn, (_INSERT_MAIL, {**mail_row, "registration_id": registration_id}), commit=commit)
+        conn, (_INSERT_MAIL, {**mail_row, "registration_id": registration_id}), commit=commit
+    )
     return registration_id, mail_id
 
 
@@ -581,18 +657,39 @@ def _new_row(data: RegistrationInput, user_id: int | None) -> dict:
     """The registration's row but for its place (status and the times), made before the
     event is locked: the lock is held only for the statements."""
     return {
-        "event_id": None, "user_id": user_id, "name": data.name, "email": data.email,
-        "phone": data.phone or None, "nip": data.nip or None,
-        "employment_status": data.employment_status, "position": data.position,
-        "unit_id": data.unit_id, "institution": data.institution or None,
-        "role": EventRole(data.role).value, "status": None, "waitlisted_at": None,
-        "confirmed_at": None, "cancelled_at": None, "manage_token": new_secret(),
-        "check_in_code": new_secret(), "created_at": None, "updated_at": None,
+        "event_id": None,
+        "user_id": user_id,
+        "name": data.name,
+        "email": data.email,
+        "phone": data.phone or None,
+        "nip": data.nip or None,
+        "employment_status": data.employment_status,
+        "position": data.position,
+        "unit_id": data.unit_id,
+        "institution": data.institution or None,
+        "role": EventRole(data.role).value,
+        "status": None,
+        "waitlisted_at": None,
+        "confirmed_at": None,
+        "cancelled_at": None,
+        "manage_token": new_secret(),
+        "check_in_code": new_secret(),
+        "created_at": None,
+        "updated_at": None,
     }
 
 
-def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict,
-               actor_id: int | None, mail_row: dict | None) -> Placed:
+def _place_new(
+    conn,
+    event,
+    counts,
+    values: dict,
+    now: datetime,
+    *,
+    params: dict,
+    actor_id: int | None,
+    mail_row: dict | None,
+) -> Placed:
     """Add one checked registration (``values`` from ``_new_row``; ``params`` those of the
     ``_PLACEMENT`` read that gave ``counts``) to the locked ``event``:
     confirmed, waitlisted, or refused (DuplicateRegistration, EventFull, UnitQuotaFull).
@@ -608,8 +705,11 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
             counts = conn.execute(_PLACEMENT, params).one()
     if counts.duplicate_id is not None:
         raise _duplicate_error(counts.duplicate_id)
-    reason = (_refusal(event, counts.taken, counts.unit_taken, values["unit_id"])
-              if values["role"] == EventRole.PARTICIPANT else None)
+    reason = (
+        _refusal(event, counts.taken, counts.unit_taken, values["unit_id"])
+        if values["role"] == EventRole.PARTICIPANT
+        else None
+    )
     if reason is not None and not event.waitlist:
         raise reason
     created = utcnow()
@@ -622,20 +722,20 @@ def _place_new(conn, event, counts, values: dict, now: datetime, *, params: dict
         # with an earlier ``now`` than the one before it takes that one's time (the id
         # then decides), so the place told to each person stays true.
         last = counts.last_waiting
-        values.update(status=WAITLISTED.value,
-                      waitlisted_at=now if last is None else max(now, last))
+        values.update(
+            status=WAITLISTED.value, waitlisted_at=now if last is None else max(now, last)
+        )
         position = counts.waiting + 1
-    audit_row = audit.row(actor_id, "registration.create", "registration",
-                          status=values["status"])
+    audit_row = audit.row(actor_id, "registration.create", "registration", status=values["status"])
     if mail_row is not None:
-        mail_row = mail.registration_mail(mail_row, f"registration.{values['status']}",
-                                          event_title=event.title, position=position)
+        mail_row = mail.registration_mail(
+            mail_row, f"registration.{values['status']}", event_title=event.title, position=position
+        )
     try:
         # Nothing is written after these rows unless people were promoted: on PostgreSQL
         # the transaction is committed with them (``run_on_connection``'s own
         # commit then finds nothing to do).
-        values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row,
-                                            commit=not promoted)
+        values["id"], mail_id = _insert_new(conn, values, audit_row, mail_row, commit=not promoted)
     except IntegrityError as exc:  # a race that slipped past the lock: same answer
         raise _duplicate_error(None) from exc
     mail_ids = []
@@ -653,35 +753,54 @@ def _attach(values: dict) -> Registration:
     return reg
 
 
-def _place_batch(event: Event, rows: list[RegistrationInput], now: datetime
-                 ) -> list[Registration | DomainError]:
+def _place_batch(
+    event: Event, rows: list[RegistrationInput], now: datetime
+) -> list[Registration | DomainError]:
     """Place many checked rows on a locked event with a fixed number of queries: the
     seats taken and the people already registered are read once and counted in memory.
     The same rules as ``_place_new``: duplicates by email or NIP, capacity, unit quota."""
     taken = _taken(event.id)
-    by_unit = dict(db.session.execute(
-        db.select(Registration.unit_id, func.count(Registration.id))
-        .where(Registration.event_id == event.id, Registration.status == CONFIRMED,
-               Registration.role == EventRole.PARTICIPANT)
-        .group_by(Registration.unit_id)).all())
+    by_unit = dict(
+        db.session.execute(
+            db.select(Registration.unit_id, func.count(Registration.id))
+            .where(
+                Registration.event_id == event.id,
+                Registration.status == CONFIRMED,
+                Registration.role == EventRole.PARTICIPANT,
+            )
+            .group_by(Registration.unit_id)
+        ).all()
+    )
     active = db.session.execute(
-        db.select(Registration.id, Registration.email, Registration.nip)
-        .where(Registration.event_id == event.id, Registration.status != CANCELLED)).all()
+        db.select(Registration.id, Registration.email, Registration.nip).where(
+            Registration.event_id == event.id, Registration.status != CANCELLED
+        )
+    ).all()
     emails = {email: reg_id for reg_id, email, _nip in active}
     nips = {nip: reg_id for reg_id, _email, nip in active if nip}
     results: list[Registration | DomainError] = []
     for data in rows:
         existing_id = emails.get(data.email) or (nips.get(data.nip) if data.nip else None)
         if existing_id is not None:  # -1: an earlier row of this same batch
-            results.append(DuplicateRegistration(str(_l(
-                "Orang ini sudah terdaftar di kegiatan ini (email atau NIP sama).")),
-                existing_id=existing_id if existing_id > 0 else None))
+            results.append(
+                DuplicateRegistration(
+                    str(_l("Orang ini sudah terdaftar di kegiatan ini (email atau NIP sama).")),
+                    existing_id=existing_id if existing_id > 0 else None,
+                )
+            )
             continue
         reg = Registration(
-            event_id=event.id, name=data.name, email=data.email, phone=data.phone or None,
-            nip=data.nip or None, employment_status=data.employment_status,
-            position=data.position, unit_id=data.unit_id,
-            institution=data.institution or None, role=EventRole(data.role))
+            event_id=event.id,
+            name=data.name,
+            email=data.email,
+            phone=data.phone or None,
+            nip=data.nip or None,
+            employment_status=data.employment_status,
+            position=data.position,
+            unit_id=data.unit_id,
+            institution=data.institution or None,
+            role=EventRole(data.role),
+        )
         reason = None
         if reg.counts_against_capacity:
             reason = _refusal(event, taken, by_unit.get(data.unit_id, 0), data.unit_id)
@@ -703,8 +822,13 @@ def _place_batch(event: Event, rows: list[RegistrationInput], now: datetime
 
 
 def register_many(
-    event_id: int, rows: list[RegistrationInput], *, now: datetime, actor: User,
-    send_mail: bool = True, deliver: bool = True,
+    event_id: int,
+    rows: list[RegistrationInput],
+    *,
+    now: datetime,
+    actor: User,
+    send_mail: bool = True,
+    deliver: bool = True,
 ) -> list[Registration | DomainError]:
     """Organizer import: place already-checked rows in order, in ONE locked transaction.
 
@@ -726,16 +850,20 @@ def register_many(
         db.session.add_all(placed)
         db.session.flush()
         for reg in placed:
-            audit.record(actor, "registration.create", reg, status=str(reg.status),
-                         source="import")
+            audit.record(actor, "registration.create", reg, status=str(reg.status), source="import")
         mail_ids = []
         if send_mail:
             positions = waitlist_positions(event.id)
-            queued = [mail.queue_registration_mail(r, f"registration.{r.status}", flush=False,
-                                                   position=positions.get(r.id))
-                      for r in placed]
-            queued += [mail.queue_registration_mail(r, "registration.promoted", flush=False)
-                       for r in promoted]
+            queued = [
+                mail.queue_registration_mail(
+                    r, f"registration.{r.status}", flush=False, position=positions.get(r.id)
+                )
+                for r in placed
+            ]
+            queued += [
+                mail.queue_registration_mail(r, "registration.promoted", flush=False)
+                for r in promoted
+            ]
             db.session.flush()
             mail_ids = [m.id for m in queued]
         return results, mail_ids
@@ -764,8 +892,15 @@ def register(
     DuplicateRegistration (and re-sends the manage link to the existing registration),
     EventFull or UnitQuotaFull when there is no room and no waiting list.
     """
-    placed = place(event_id, data, now=now, user_id=user.id if user is not None else None,
-                   actor=actor, by_organizer=by_organizer, send_mail=send_mail)
+    placed = place(
+        event_id,
+        data,
+        now=now,
+        user_id=user.id if user is not None else None,
+        actor=actor,
+        by_organizer=by_organizer,
+        send_mail=send_mail,
+    )
     return Outcome(_attach(placed.values), placed.promoted, placed.position, placed.mail_ids)
 
 
@@ -790,8 +925,12 @@ def place(
     values = _new_row(data, user_id)
     mail_row = mail.registration_mail_row(data.email) if send_mail else None
     actor_id = actor.id if actor is not None else None
-    params = {"event_id": event_id, "email": data.email, "nip": data.nip or None,
-              "unit_id": data.unit_id}
+    params = {
+        "event_id": event_id,
+        "email": data.email,
+        "nip": data.nip or None,
+        "unit_id": data.unit_id,
+    }
 
     def work(conn) -> Placed:  # Core statements: no ORM bookkeeping around them
         locked = _lock_for_placement(conn, params)
@@ -800,8 +939,9 @@ def place(
         event, counts = locked
         if problem := window_problem(event, now, by_organizer=by_organizer):
             raise problem
-        return _place_new(conn, event, counts, values, now, params=params,
-                          actor_id=actor_id, mail_row=mail_row)
+        return _place_new(
+            conn, event, counts, values, now, params=params, actor_id=actor_id, mail_row=mail_row
+        )
 
     try:
         placed = run_on_connection(work)
@@ -879,8 +1019,9 @@ def restore(registration_id: int, *, now: datetime, actor: User) -> Outcome:
         if window_problem(event, now, by_organizer=True) is not None:
             raise window_problem(event, now, by_organizer=True)
         if _find_duplicate(event.id, reg.email, reg.nip, exclude_id=reg.id) is not None:
-            raise DuplicateRegistration(str(_l(
-                "Orang ini sudah memiliki pendaftaran aktif lain di kegiatan ini.")))
+            raise DuplicateRegistration(
+                str(_l("Orang ini sudah memiliki pendaftaran aktif lain di kegiatan ini."))
+            )
         promoted = _fill_from_waitlist(event, now)
         reason = _room(event, reg.unit_id) if reg.counts_against_capacity else None
         reg.cancelled_at = None
@@ -918,12 +1059,15 @@ def promote_by_hand(registration_id: int, *, now: datetime, actor: User) -> Outc
     def work(event: Event) -> Outcome:
         reg = db.session.get(Registration, registration_id, populate_existing=True)
         if reg.status != WAITLISTED:
-            raise DomainError(str(_l("Pendaftaran ini tidak berada di daftar tunggu.")),
-                              code="not_waitlisted")
-        if (reg.counts_against_capacity and event.capacity is not None
-                and _taken(event.id) >= event.capacity):
-            raise EventFull(str(_l(
-                "Kapasitas kegiatan penuh. Naikkan kapasitas terlebih dahulu.")))
+            raise DomainError(
+                str(_l("Pendaftaran ini tidak berada di daftar tunggu.")), code="not_waitlisted"
+            )
+        if (
+            reg.counts_against_capacity
+            and event.capacity is not None
+            and _taken(event.id) >= event.capacity
+        ):
+            raise EventFull(str(_l("Kapasitas kegiatan penuh. Naikkan kapasitas terlebih dahulu.")))
         _confirm(reg, now)
         audit.record(actor, "registration.promote", reg, reason="manual")
         outcome = Outcome(reg, [reg])
@@ -1026,8 +1170,9 @@ def save_to_profile(user: User, reg: Registration) -> None:
 # --- organizer lists --------------------------------------------------------
 
 
-def search(event_id: int, *, q: str = "", status: str | None = None, page: int = 1,
-           per_page: int = 50):
+def search(
+    event_id: int, *, q: str = "", status: str | None = None, page: int = 1, per_page: int = 50
+):
     """One page (``db.paginate``) of an event's registrations, oldest first.
 
     ``q`` matches the name, email, institution, the unit's name or short name
@@ -1057,8 +1202,7 @@ def search(event_id: int, *, q: str = "", status: str | None = None, page: int =
         if digits.isdigit() and len(digits) >= 4:
             conditions.append(Registration.nip.contains(digits, autoescape=True))
         query = query.where(or_(*conditions))
-    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False,
-                       count=True)
+    return db.paginate(query, page=max(page, 1), per_page=per_page, error_out=False, count=True)
 
 
 def waitlist_positions(event_id: int) -> dict[int, int]:
@@ -1077,8 +1221,14 @@ def event_registration(event_id: int, registration_id: int) -> Registration | No
     return reg if reg is not None and reg.event_id == event_id else None
 
 
-def event_mails(event_id: int, *, status: str | None = None, registration_id: int | None = None,
-                page: int = 1, per_page: int = 50):
+def event_mails(
+    event_id: int,
+    *,
+    status: str | None = None,
+    registration_id: int | None = None,
+    page: int = 1,
+    per_page: int = 50,
+):
     """One page of the outbox messages about an event's registrations, newest first."""
     query = (
         db.select(OutgoingMail)
@@ -1143,10 +1293,12 @@ def event_registrations(event_id: int, status: str | None = None) -> list[Regist
 
 def pending_mail_ids(event_id: int, limit: int = 1000) -> list[int]:
     """Outbox messages about the event's registrations still waiting to be sent, oldest first."""
-    return list(db.session.scalars(
-        db.select(OutgoingMail.id)
-        .join(Registration, OutgoingMail.registration_id == Registration.id)
-        .where(Registration.event_id == event_id, OutgoingMail.status == MailStatus.PENDING)
-        .order_by(OutgoingMail.id)
-        .limit(limit)
-    ))
+    return list(
+        db.session.scalars(
+            db.select(OutgoingMail.id)
+            .join(Registration, OutgoingMail.registration_id == Registration.id)
+            .where(Registration.event_id == event_id, OutgoingMail.status == MailStatus.PENDING)
+            .order_by(OutgoingMail.id)
+            .limit(limit)
+        )
+    )

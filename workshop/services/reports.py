@@ -100,8 +100,7 @@ class EventReport:
     @property
     def units_without_attendance(self) -> list[UnitAttendance]:
         """Work units with registered people of whom nobody came on any day."""
-        return [u for u in self.units
-                if u.unit_id is not None and u.registered and not u.attended]
+        return [u for u in self.units if u.unit_id is not None and u.registered and not u.attended]
 
 
 def _bins(times: list[datetime]) -> list[tuple[datetime, int]]:
@@ -111,8 +110,9 @@ def _bins(times: list[datetime]) -> list[tuple[datetime, int]]:
     counts: dict[datetime, int] = {}
     for at in times:
         local = to_wib(at)
-        start = local.replace(minute=local.minute - local.minute % BIN_MINUTES,
-                              second=0, microsecond=0)
+        start = local.replace(
+            minute=local.minute - local.minute % BIN_MINUTES, second=0, microsecond=0
+        )
         counts[start] = counts.get(start, 0) + 1
     first, last = min(counts), max(counts)
     step = timedelta(minutes=BIN_MINUTES)
@@ -130,18 +130,33 @@ def event_report(event: Event) -> EventReport:
     (day, time, unit) and the units."""
     days = list(event.days)
     counts = {s.value: 0 for s in RegistrationStatus}
-    counts.update({str(s): n for s, n in db.session.execute(
-        db.select(Registration.status, func.count(Registration.id))
-        .where(Registration.event_id == event.id).group_by(Registration.status))})
-    registered = dict(db.session.execute(
-        db.select(Registration.unit_id, func.count(Registration.id))
-        .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
-        .group_by(Registration.unit_id)).all())
+    counts.update(
+        {
+            str(s): n
+            for s, n in db.session.execute(
+                db.select(Registration.status, func.count(Registration.id))
+                .where(Registration.event_id == event.id)
+                .group_by(Registration.status)
+            )
+        }
+    )
+    registered = dict(
+        db.session.execute(
+            db.select(Registration.unit_id, func.count(Registration.id))
+            .where(Registration.event_id == event.id, Registration.status == CONFIRMED)
+            .group_by(Registration.unit_id)
+        ).all()
+    )
     checkins = db.session.execute(
-        db.select(Checkin.registration_id, Checkin.event_day_id, Checkin.checked_in_at,
-                  Registration.unit_id)
+        db.select(
+            Checkin.registration_id,
+            Checkin.event_day_id,
+            Checkin.checked_in_at,
+            Registration.unit_id,
+        )
         .join(Registration, Checkin.registration_id == Registration.id)
-        .where(Checkin.event_id == event.id)).all()
+        .where(Checkin.event_id == event.id)
+    ).all()
 
     times: dict[int, list[datetime]] = {d.id: [] for d in days}
     per_unit_day: dict[tuple[int | None, int], int] = {}
@@ -152,28 +167,38 @@ def event_report(event: Event) -> EventReport:
         people.setdefault(unit_id, set()).add(reg_id)
 
     unit_ids = {u for u in (set(registered) | set(people)) if u is not None}
-    units = {u.id: u for u in db.session.scalars(
-        db.select(Unit).where(or_(Unit.active.is_(True), Unit.id.in_(unit_ids))))}
+    units = {
+        u.id: u
+        for u in db.session.scalars(
+            db.select(Unit).where(or_(Unit.active.is_(True), Unit.id.in_(unit_ids)))
+        )
+    }
     rows = []
     for unit_id in set(registered) | set(people):
         unit = units.get(unit_id)
-        rows.append(UnitAttendance(
-            unit_id=unit_id,
-            name=unit.name if unit is not None else str(OUTSIDE),
-            short_name=unit.short_name if unit is not None else str(OUTSIDE),
-            quota=event.unit_quota if unit is not None else None,
-            registered=registered.get(unit_id, 0),
-            days=[per_unit_day.get((unit_id, d.id), 0) for d in days],
-            attended=len(people.get(unit_id, ())),
-        ))
+        rows.append(
+            UnitAttendance(
+                unit_id=unit_id,
+                name=unit.name if unit is not None else str(OUTSIDE),
+                short_name=unit.short_name if unit is not None else str(OUTSIDE),
+                quota=event.unit_quota if unit is not None else None,
+                registered=registered.get(unit_id, 0),
+                days=[per_unit_day.get((unit_id, d.id), 0) for d in days],
+                attended=len(people.get(unit_id, ())),
+            )
+        )
     rows.sort(key=lambda r: (r.unit_id is None, r.name.casefold()))
-    idle = sorted((u for u in units.values() if u.active and u.id not in registered),
-                  key=lambda u: u.name.casefold())
+    idle = sorted(
+        (u for u in units.values() if u.active and u.id not in registered),
+        key=lambda u: u.name.casefold(),
+    )
     return EventReport(
         event_id=event.id,
         counts=counts,
-        days=[DayAttendance(d.id, d.date, len(times.get(d.id, ())), _bins(times.get(d.id, [])))
-              for d in days],
+        days=[
+            DayAttendance(d.id, d.date, len(times.get(d.id, ())), _bins(times.get(d.id, [])))
+            for d in days
+        ],
         units=rows,
         attended=sum(len(p) for p in people.values()),
         units_without_registrations=idle,
@@ -185,16 +210,31 @@ def report_json(report: EventReport) -> dict:
     return {
         "counts": report.counts,
         "attended": report.attended,
-        "days": [{"date": d.date.isoformat(), "checked_in": d.checked_in,
-                  "arrivals": [{"at": at.isoformat(), "checked_in": n} for at, n in d.arrivals]}
-                 for d in report.days],
-        "units": [{"unit_id": u.unit_id, "name": u.name, "short_name": u.short_name,
-                   "quota": u.quota, "registered": u.registered, "attended": u.attended,
-                   "days": u.days, "rate": None if u.rate is None else round(u.rate, 4)}
-                  for u in report.units],
+        "days": [
+            {
+                "date": d.date.isoformat(),
+                "checked_in": d.checked_in,
+                "arrivals": [{"at": at.isoformat(), "checked_in": n} for at, n in d.arrivals],
+            }
+            for d in report.days
+        ],
+        "units": [
+            {
+                "unit_id": u.unit_id,
+                "name": u.name,
+                "short_name": u.short_name,
+                "quota": u.quota,
+                "registered": u.registered,
+                "attended": u.attended,
+                "days": u.days,
+                "rate": None if u.rate is None else round(u.rate, 4),
+            }
+            for u in report.units
+        ],
         "units_without_registrations": [
             {"unit_id": u.id, "name": u.name, "short_name": u.short_name}
-            for u in report.units_without_registrations],
+            for u in report.units_without_registrations
+        ],
         "units_without_attendance": [u.unit_id for u in report.units_without_attendance],
     }
 
@@ -213,13 +253,19 @@ def attendance_api_json(report: EventReport) -> dict:
         "checked_in": report.attended,
         "counts": data["counts"],
         "days": data["days"],
-        "units": [{
-            "unit_id": row["unit_id"], "unit": row["short_name"], "unit_name": row["name"],
-            "confirmed": row["registered"],
-            **{key: row[key] for key in ("registered", "attended", "quota", "rate")},
-            "days": [{"date": d, "checked_in": n}
-                     for d, n in zip(dates, row["days"], strict=True)],
-        } for row in data["units"]],
+        "units": [
+            {
+                "unit_id": row["unit_id"],
+                "unit": row["short_name"],
+                "unit_name": row["name"],
+                "confirmed": row["registered"],
+                **{key: row[key] for key in ("registered", "attended", "quota", "rate")},
+                "days": [
+                    {"date": d, "checked_in": n} for d, n in zip(dates, row["days"], strict=True)
+                ],
+            }
+            for row in data["units"]
+        ],
     }
 
 
@@ -248,22 +294,52 @@ class Person:
         return sum(1 for at in self.checkins if at is not None)
 
 
-PERSON_COLUMNS = (Registration.id, Registration.name, Registration.nip,
-                  Registration.employment_status, Registration.position,
-                  Registration.institution, Registration.email, Registration.phone,
-                  Registration.status, Registration.role, Registration.created_at)
+PERSON_COLUMNS = (
+    Registration.id,
+    Registration.name,
+    Registration.nip,
+    Registration.employment_status,
+    Registration.position,
+    Registration.institution,
+    Registration.email,
+    Registration.phone,
+    Registration.status,
+    Registration.role,
+    Registration.created_at,
+)
 
 
 def _person(row, checkins: list) -> Person:
     """A Person from a row of PERSON_COLUMNS plus the unit's name (plain columns, no ORM
     objects: three times faster for thousands of registrations)."""
-    (reg_id, name, nip, employment, position, institution, email, phone, status, role,
-     created_at, unit_name) = row[:12]
+    (
+        reg_id,
+        name,
+        nip,
+        employment,
+        position,
+        institution,
+        email,
+        phone,
+        status,
+        role,
+        created_at,
+        unit_name,
+    ) = row[:12]
     return Person(
-        registration_id=reg_id, name=name, nip=format_nip(nip, employment),
-        employment_status=employment, position=position or "",
-        affiliation=unit_name or institution or "", email=email, phone=local_phone(phone),
-        status=str(status), role=str(role), created_at=created_at, checkins=checkins)
+        registration_id=reg_id,
+        name=name,
+        nip=format_nip(nip, employment),
+        employment_status=employment,
+        position=position or "",
+        affiliation=unit_name or institution or "",
+        email=email,
+        phone=local_phone(phone),
+        status=str(status),
+        role=str(role),
+        created_at=created_at,
+        checkins=checkins,
+    )
 
 
 def event_people(event: Event) -> list[Person]:
@@ -274,13 +350,17 @@ def event_people(event: Event) -> list[Person]:
     index = {d.id: i for i, d in enumerate(days)}
     at: dict[int, list] = {}
     for reg_id, day_id, checked_in_at in db.session.execute(
-            db.select(Checkin.registration_id, Checkin.event_day_id, Checkin.checked_in_at)
-            .where(Checkin.event_id == event.id)):
+        db.select(Checkin.registration_id, Checkin.event_day_id, Checkin.checked_in_at).where(
+            Checkin.event_id == event.id
+        )
+    ):
         if day_id in index:
             at.setdefault(reg_id, [None] * len(days))[index[day_id]] = checked_in_at
     rows = db.session.execute(
-        db.select(*PERSON_COLUMNS, Unit.name).outerjoin(Unit, Registration.unit_id == Unit.id)
-        .where(Registration.event_id == event.id)).all()
+        db.select(*PERSON_COLUMNS, Unit.name)
+        .outerjoin(Unit, Registration.unit_id == Unit.id)
+        .where(Registration.event_id == event.id)
+    ).all()
     people = [_person(row, at.get(row[0], [None] * len(days))) for row in rows]
     people.sort(key=lambda p: (p.name.casefold(), p.registration_id))
     return people
@@ -302,17 +382,25 @@ def attendance_list(event: Event, day: EventDay, *, blank: bool = False) -> list
     """The people of the daftar hadir for ``day``, by name: those checked in that day with
     their time, or (``blank``, to sign on paper before the event) every confirmed
     registration without times. One query."""
-    query = (db.select(*PERSON_COLUMNS, Unit.name)
-             .outerjoin(Unit, Registration.unit_id == Unit.id)
-             .where(Registration.event_id == event.id))
+    query = (
+        db.select(*PERSON_COLUMNS, Unit.name)
+        .outerjoin(Unit, Registration.unit_id == Unit.id)
+        .where(Registration.event_id == event.id)
+    )
     if blank:
-        people = [_person(row, [None]) for row in db.session.execute(
-            query.where(Registration.status == CONFIRMED))]
+        people = [
+            _person(row, [None])
+            for row in db.session.execute(query.where(Registration.status == CONFIRMED))
+        ]
     else:
-        people = [_person(row, [row[12]]) for row in db.session.execute(
-            query.add_columns(Checkin.checked_in_at)
-            .join(Checkin, Checkin.registration_id == Registration.id)
-            .where(Checkin.event_day_id == day.id))]
+        people = [
+            _person(row, [row[12]])
+            for row in db.session.execute(
+                query.add_columns(Checkin.checked_in_at)
+                .join(Checkin, Checkin.registration_id == Registration.id)
+                .where(Checkin.event_day_id == day.id)
+            )
+        ]
     people.sort(key=lambda p: (p.name.casefold(), p.registration_id))
     return people
 
@@ -363,8 +451,9 @@ def _utc_bounds(first: date, last: date) -> tuple[datetime, datetime]:
 
 def _period_events(first: date, last: date):
     start, end = _utc_bounds(first, last)
-    return db.select(Event.id).where(Event.starts_at >= start, Event.starts_at < end,
-                                     Event.status.in_(COUNTED_EVENTS))
+    return db.select(Event.id).where(
+        Event.starts_at >= start, Event.starts_at < end, Event.status.in_(COUNTED_EVENTS)
+    )
 
 
 PERSON_KEY = func.coalesce(Registration.nip, Registration.email)
@@ -375,49 +464,86 @@ def unit_period_report(first: date, last: date) -> list[UnitPeriodRow]:
     events registered for and attended, people, and JP earned. Every active unit gets a
     row (inactive ones only with data). Four queries."""
     events = _period_events(first, last).scalar_subquery()
-    registered = {unit_id: (n_events, n_people) for unit_id, n_events, n_people in
-                  db.session.execute(
-                      db.select(Registration.unit_id,
-                                func.count(func.distinct(Registration.event_id)),
-                                func.count(func.distinct(PERSON_KEY)))
-                      .where(Registration.event_id.in_(events), Registration.status == CONFIRMED,
-                             Registration.unit_id.is_not(None))
-                      .group_by(Registration.unit_id))}
-    attended = {unit_id: (n_events, n_people) for unit_id, n_events, n_people in
-                db.session.execute(
-                    db.select(Registration.unit_id,
-                              func.count(func.distinct(Checkin.event_id)),
-                              func.count(func.distinct(PERSON_KEY)))
-                    .join(Registration, Checkin.registration_id == Registration.id)
-                    .where(Checkin.event_id.in_(events), Registration.unit_id.is_not(None))
-                    .group_by(Registration.unit_id))}
-    jp = dict(db.session.execute(
-        db.select(Registration.unit_id, func.coalesce(func.sum(Certificate.hours), 0))
-        .join(Registration, Certificate.registration_id == Registration.id)
-        .where(Certificate.event_id.in_(events), Certificate.revoked_at.is_(None),
-               Registration.unit_id.is_not(None))
-        .group_by(Registration.unit_id)).all())
+    registered = {
+        unit_id: (n_events, n_people)
+        for unit_id, n_events, n_people in db.session.execute(
+            db.select(
+                Registration.unit_id,
+                func.count(func.distinct(Registration.event_id)),
+                func.count(func.distinct(PERSON_KEY)),
+            )
+            .where(
+                Registration.event_id.in_(events),
+                Registration.status == CONFIRMED,
+                Registration.unit_id.is_not(None),
+            )
+            .group_by(Registration.unit_id)
+        )
+    }
+    attended = {
+        unit_id: (n_events, n_people)
+        for unit_id, n_events, n_people in db.session.execute(
+            db.select(
+                Registration.unit_id,
+                func.count(func.distinct(Checkin.event_id)),
+                func.count(func.distinct(PERSON_KEY)),
+            )
+            .join(Registration, Checkin.registration_id == Registration.id)
+            .where(Checkin.event_id.in_(events), Registration.unit_id.is_not(None))
+            .group_by(Registration.unit_id)
+        )
+    }
+    jp = dict(
+        db.session.execute(
+            db.select(Registration.unit_id, func.coalesce(func.sum(Certificate.hours), 0))
+            .join(Registration, Certificate.registration_id == Registration.id)
+            .where(
+                Certificate.event_id.in_(events),
+                Certificate.revoked_at.is_(None),
+                Registration.unit_id.is_not(None),
+            )
+            .group_by(Registration.unit_id)
+        ).all()
+    )
     with_data = set(registered) | set(attended) | set(jp)
     units = db.session.scalars(
-        db.select(Unit).where(or_(Unit.active.is_(True), Unit.id.in_(with_data)))).all()
-    rows = [UnitPeriodRow(
-        unit_id=u.id, name=u.name, short_name=u.short_name, active=u.active,
-        events_registered=registered.get(u.id, (0, 0))[0],
-        events_attended=attended.get(u.id, (0, 0))[0],
-        people_registered=registered.get(u.id, (0, 0))[1],
-        people_attended=attended.get(u.id, (0, 0))[1],
-        jp_total=int(jp.get(u.id, 0) or 0)) for u in units]
+        db.select(Unit).where(or_(Unit.active.is_(True), Unit.id.in_(with_data)))
+    ).all()
+    rows = [
+        UnitPeriodRow(
+            unit_id=u.id,
+            name=u.name,
+            short_name=u.short_name,
+            active=u.active,
+            events_registered=registered.get(u.id, (0, 0))[0],
+            events_attended=attended.get(u.id, (0, 0))[0],
+            people_registered=registered.get(u.id, (0, 0))[1],
+            people_attended=attended.get(u.id, (0, 0))[1],
+            jp_total=int(jp.get(u.id, 0) or 0),
+        )
+        for u in units
+    ]
     rows.sort(key=lambda r: r.name.casefold())
     return rows
 
 
 def unit_period_json(first: date, last: date, rows: list[UnitPeriodRow]) -> dict:
     return {
-        "from": first.isoformat(), "to": last.isoformat(), "count": len(rows),
-        "items": [{"unit_id": r.unit_id, "name": r.name, "short_name": r.short_name,
-                   "active": r.active, "events_registered": r.events_registered,
-                   "events_attended": r.events_attended,
-                   "people_registered": r.people_registered,
-                   "people_attended": r.people_attended, "jp_total": r.jp_total}
-                  for r in rows],
+        "from": first.isoformat(),
+        "to": last.isoformat(),
+        "count": len(rows),
+        "items": [
+            {
+                "unit_id": r.unit_id,
+                "name": r.name,
+                "short_name": r.short_name,
+                "active": r.active,
+                "events_registered": r.events_registered,
+                "events_attended": r.events_attended,
+                "people_registered": r.people_registered,
+                "people_attended": r.people_attended,
+                "jp_total": r.jp_total,
+            }
+            for r in rows
+        ],
     }

@@ -43,13 +43,25 @@ class TicketData:
 
 
 LABELS_ID = {
-    "ticket": "E-TIKET KEGIATAN", "date": "Tanggal", "time": "Waktu", "venue": "Tempat",
-    "name": "Nama", "unit": "Unit Kerja/Instansi", "role": "Peran", "code": "Kode presensi",
+    "ticket": "E-TIKET KEGIATAN",
+    "date": "Tanggal",
+    "time": "Waktu",
+    "venue": "Tempat",
+    "name": "Nama",
+    "unit": "Unit Kerja/Instansi",
+    "role": "Peran",
+    "code": "Kode presensi",
     "hint": "Tunjukkan kode QR ini kepada petugas di pintu masuk. Tiket ini pribadi.",
 }
 LABELS_EN = {
-    "ticket": "EVENT E-TICKET", "date": "Date", "time": "Time", "venue": "Venue",
-    "name": "Name", "unit": "Unit/Institution", "role": "Role", "code": "Check-in code",
+    "ticket": "EVENT E-TICKET",
+    "date": "Date",
+    "time": "Time",
+    "venue": "Venue",
+    "name": "Name",
+    "unit": "Unit/Institution",
+    "role": "Role",
+    "code": "Check-in code",
     "hint": "Show this QR code to the staff at the entrance. This ticket is personal.",
 }
 
@@ -60,7 +72,10 @@ DATE_PATTERN = "EEEE, d MMMM y"
 
 # Why a registration has no valid ticket (None: it has one).
 NOT_CONFIRMED, REGISTRATION_CANCELLED, EVENT_CANCELLED = (
-    "not_confirmed", "registration_cancelled", "event_cancelled")
+    "not_confirmed",
+    "registration_cancelled",
+    "event_cancelled",
+)
 
 
 def ticket_problem(reg: Registration) -> str | None:
@@ -108,8 +123,20 @@ def ticket_data(reg: Registration, *, locale: str, organizer: str) -> TicketData
     )
 
 
-_LETTERS = str.maketrans({"đ": "d", "Đ": "D", "ł": "l", "Ł": "L", "ø": "o", "Ø": "O",
-                          "ß": "ss", "æ": "ae", "Æ": "AE", "ı": "i"})
+_LETTERS = str.maketrans(
+    {
+        "đ": "d",
+        "Đ": "D",
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "ı": "i",
+    }
+)
 
 
 def ticket_filename(name: str) -> str:
@@ -121,8 +148,9 @@ def ticket_filename(name: str) -> str:
     return f"e-tiket-{slug}.pdf" if slug else "e-tiket.pdf"
 
 
-def ticket_attachment(reg: Registration, *, locale: str, organizer: str
-                      ) -> tuple[str, str, bytes] | None:
+def ticket_attachment(
+    reg: Registration, *, locale: str, organizer: str
+) -> tuple[str, str, bytes] | None:
     """(filename, content type, PDF) of the ticket, or None without a valid ticket."""
     if ticket_problem(reg) is not None:
         return None
@@ -132,8 +160,9 @@ def ticket_attachment(reg: Registration, *, locale: str, organizer: str
 
 def _mail_attachment(reg: Registration) -> tuple[str, str, bytes] | None:
     # Mail is built under force_locale(the mail's locale): the ticket speaks its language.
-    return ticket_attachment(reg, locale=str(get_locale() or "id"),
-                             organizer=current_app.config["ORGANIZATION_NAME"])
+    return ticket_attachment(
+        reg, locale=str(get_locale() or "id"), organizer=current_app.config["ORGANIZATION_NAME"]
+    )
 
 
 TICKET_MAIL_KINDS = ("registration.confirmed", "registration.promoted")
@@ -174,8 +203,11 @@ def render_ticket_pdf(ticket: TicketData) -> bytes:
         c.drawString(margin, y, line)
         y -= 7 * mm
     y -= 3 * mm
-    for key, value in (("date", ticket.date_text), ("time", ticket.time_text),
-                       ("venue", ticket.venue)):
+    for key, value in (
+        ("date", ticket.date_text),
+        ("time", ticket.time_text),
+        ("venue", ticket.venue),
+    ):
         c.setFont(SANS, 9)
         c.setFillColorRGB(0.3, 0.3, 0.3)
         c.drawString(margin, y, ticket.labels[key])

@@ -32,8 +32,13 @@ def normalise_email(email: str) -> str:
     validation, and a regency's participants share a few domains)."""
     email = email.strip()
     local, at, domain = email.lower().rpartition("@")
-    if (at and domain in _known_domains and len(local) <= 64 and len(email) <= 254
-            and _PLAIN_LOCAL.fullmatch(local)):
+    if (
+        at
+        and domain in _known_domains
+        and len(local) <= 64
+        and len(email) <= 254
+        and _PLAIN_LOCAL.fullmatch(local)
+    ):
         return f"{local}@{domain}"
     try:
         normalised = validate_email(email, check_deliverability=False).normalized.lower()
@@ -165,8 +170,7 @@ _TOKEN_USER = pipeline.Pipelined(
 def user_for_token(plain: str) -> TokenUser | None:
     """The active user a plain token belongs to, or None. Every API request starts here:
     one Core statement (on PostgreSQL sent with the transaction's BEGIN, one round trip)."""
-    [rows] = pipeline.run(request_connection(),
-                          (_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
+    [rows] = pipeline.run(request_connection(), (_TOKEN_USER, {"token_hash": ApiToken.hash(plain)}))
     return TokenUser(rows[0].id, rows[0].role, rows[0].name) if rows else None
 
 

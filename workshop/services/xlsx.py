@@ -31,23 +31,26 @@ NUMBER_FORMATS = {164: "hh:mm", 165: "dd/mm/yyyy hh:mm", 166: "dd/mm/yyyy", 167:
 STYLES = (
     f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<styleSheet xmlns="{MAIN}">'
     f'<numFmts count="{len(NUMBER_FORMATS)}">'
-    + "".join(f'<numFmt numFmtId="{i}" formatCode={quoteattr(f)}/>'
-              for i, f in NUMBER_FORMATS.items())
+    + "".join(
+        f'<numFmt numFmtId="{i}" formatCode={quoteattr(f)}/>' for i, f in NUMBER_FORMATS.items()
+    )
     + '</numFmts><fonts count="2">'
     '<font><sz val="11"/><name val="Calibri"/><family val="2"/></font>'
     '<font><b/><sz val="11"/><name val="Calibri"/><family val="2"/></font></fonts>'
     '<fills count="3"><fill><patternFill patternType="none"/></fill>'
     '<fill><patternFill patternType="gray125"/></fill>'
     '<fill><patternFill patternType="solid"><fgColor rgb="FFDDE6F0"/><bgColor indexed="64"/>'
-    '</patternFill></fill></fills>'
+    "</patternFill></fill></fills>"
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
     '</cellStyleXfs><cellXfs count="6">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="2" borderId="0" xfId="0" applyFont="1" applyFill="1"'
     ' applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
-    + "".join(f'<xf numFmtId="{i}" fontId="0" fillId="0" borderId="0" xfId="0" '
-              f'applyNumberFormat="1"/>' for i in NUMBER_FORMATS)
+    + "".join(
+        f'<xf numFmtId="{i}" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+        for i in NUMBER_FORMATS
+    )
     + '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     "</cellStyles></styleSheet>"
 )
@@ -79,7 +82,7 @@ def _sheet_name(name: str, taken: set[str]) -> str:
     candidate, n = base, 2
     while candidate.lower() in taken:
         suffix = f" ({n})"
-        candidate, n = base[:31 - len(suffix)] + suffix, n + 1
+        candidate, n = base[: 31 - len(suffix)] + suffix, n + 1
     taken.add(candidate.lower())
     return candidate
 
@@ -98,11 +101,14 @@ class _Strings:
         return found
 
     def xml(self) -> str:
-        items = "".join(f'<si><t xml:space="preserve">{_text(self.text(v))}</t></si>'
-                        for v in self.index)
-        return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-                f'<sst xmlns="{MAIN}" count="{len(self.index)}" '
-                f'uniqueCount="{len(self.index)}">{items}</sst>')
+        items = "".join(
+            f'<si><t xml:space="preserve">{_text(self.text(v))}</t></si>' for v in self.index
+        )
+        return (
+            '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+            f'<sst xmlns="{MAIN}" count="{len(self.index)}" '
+            f'uniqueCount="{len(self.index)}">{items}</sst>'
+        )
 
 
 def _cell(ref: str, value, style: int, strings: _Strings, tz: tzinfo) -> str:
@@ -124,8 +130,14 @@ def _cell(ref: str, value, style: int, strings: _Strings, tz: tzinfo) -> str:
     return _cell(ref, str(value), style, strings, tz)
 
 
-def _worksheet(headers: Sequence[str], kinds: Sequence[str], widths: Sequence[float],
-               rows: Sequence[Sequence], strings: _Strings, tz: tzinfo) -> str:
+def _worksheet(
+    headers: Sequence[str],
+    kinds: Sequence[str],
+    widths: Sequence[float],
+    rows: Sequence[Sequence],
+    strings: _Strings,
+    tz: tzinfo,
+) -> str:
     letters = [column_letter(i) for i in range(max(len(headers), 1))]
     styles = [STYLE.get(kind, 0) for kind in kinds]
     last = f"{letters[len(headers) - 1]}{len(rows) + 1}" if headers else "A1"
@@ -138,31 +150,47 @@ def _worksheet(headers: Sequence[str], kinds: Sequence[str], widths: Sequence[fl
         '<sheetFormatPr defaultRowHeight="15"/>'
     ]
     if widths:
-        parts.append("<cols>" + "".join(
-            f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'
-            for i, w in enumerate(widths, start=1)) + "</cols>")
+        parts.append(
+            "<cols>"
+            + "".join(
+                f'<col min="{i}" max="{i}" width="{w:g}" customWidth="1"/>'
+                for i, w in enumerate(widths, start=1)
+            )
+            + "</cols>"
+        )
     parts.append('<sheetData><row r="1">')
-    parts += [f'<c r="{letters[i]}1" s="{HEADER}" t="s"><v>{strings.ref(str(h))}</v></c>'
-              for i, h in enumerate(headers)]
+    parts += [
+        f'<c r="{letters[i]}1" s="{HEADER}" t="s"><v>{strings.ref(str(h))}</v></c>'
+        for i, h in enumerate(headers)
+    ]
     parts.append("</row>")
     for r, row in enumerate(rows, start=2):
         parts.append(f'<row r="{r}">')
-        parts += [_cell(f"{letters[i]}{r}", value, styles[i] if i < len(styles) else 0,
-                        strings, tz) for i, value in enumerate(row)]
+        parts += [
+            _cell(f"{letters[i]}{r}", value, styles[i] if i < len(styles) else 0, strings, tz)
+            for i, value in enumerate(row)
+        ]
         parts.append("</row>")
     parts.append("</sheetData>")
     if headers:
         parts.append(f'<autoFilter ref="A1:{last}"/>')
-    parts.append('<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" '
-                 'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" '
-                 'fitToWidth="1" fitToHeight="0"/></worksheet>')
+    parts.append(
+        '<pageMargins left="0.5" right="0.5" top="0.75" bottom="0.75" header="0.3" '
+        'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" '
+        'fitToWidth="1" fitToHeight="0"/></worksheet>'
+    )
     return "".join(parts)
 
 
-def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[float],
-                                    Sequence[Sequence]]], *, title: str = "",
-             creator: str = "", text: Callable[[str], str] = str, tz: tzinfo = UTC,
-             now: datetime | None = None) -> bytes:
+def workbook(
+    sheets: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[float], Sequence[Sequence]]],
+    *,
+    title: str = "",
+    creator: str = "",
+    text: Callable[[str], str] = str,
+    tz: tzinfo = UTC,
+    now: datetime | None = None,
+) -> bytes:
     """The .xlsx bytes of ``sheets``: (name, headers, column kinds, widths, rows) each.
 
     Column kinds "time", "datetime", "date" and "percent" get a number format; aware
@@ -171,23 +199,38 @@ def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[
     names = [_sheet_name(s[0], taken) for s in sheets] or ["Sheet"]
     strings = _Strings(text)
     bodies = [_worksheet(*s[1:], strings=strings, tz=tz) for s in sheets] or [
-        _worksheet([], [], [], [], strings, tz)]
+        _worksheet([], [], [], [], strings, tz)
+    ]
     stamp = (now or datetime.now(UTC)).astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     out = io.BytesIO()
     with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=3) as zf:
         zf.writestr("[Content_Types].xml", _content_types(len(bodies)))
-        zf.writestr("_rels/.rels", _relationships([
-            ("rId1", f"{REL}/officeDocument", "xl/workbook.xml"),
-            ("rId2", f"{PKG_REL}/metadata/core-properties", "docProps/core.xml"),
-            ("rId3", f"{REL}/extended-properties", "docProps/app.xml")]))
+        zf.writestr(
+            "_rels/.rels",
+            _relationships(
+                [
+                    ("rId1", f"{REL}/officeDocument", "xl/workbook.xml"),
+                    ("rId2", f"{PKG_REL}/metadata/core-properties", "docProps/core.xml"),
+                    ("rId3", f"{REL}/extended-properties", "docProps/app.xml"),
+                ]
+            ),
+        )
         zf.writestr("docProps/core.xml", _core(title, creator, stamp))
         zf.writestr("docProps/app.xml", APP)
         zf.writestr("xl/workbook.xml", _workbook(names, sheets))
-        zf.writestr("xl/_rels/workbook.xml.rels", _relationships(
-            [(f"rId{i}", f"{REL}/worksheet", f"worksheets/sheet{i}.xml")
-             for i in range(1, len(bodies) + 1)]
-            + [(f"rId{len(bodies) + 1}", f"{REL}/styles", "styles.xml"),
-               (f"rId{len(bodies) + 2}", f"{REL}/sharedStrings", "sharedStrings.xml")]))
+        zf.writestr(
+            "xl/_rels/workbook.xml.rels",
+            _relationships(
+                [
+                    (f"rId{i}", f"{REL}/worksheet", f"worksheets/sheet{i}.xml")
+                    for i in range(1, len(bodies) + 1)
+                ]
+                + [
+                    (f"rId{len(bodies) + 1}", f"{REL}/styles", "styles.xml"),
+                    (f"rId{len(bodies) + 2}", f"{REL}/sharedStrings", "sharedStrings.xml"),
+                ]
+            ),
+        )
         zf.writestr("xl/styles.xml", STYLES)
         for i, body in enumerate(bodies, start=1):
             zf.writestr(f"xl/worksheets/sheet{i}.xml", body)
@@ -196,8 +239,10 @@ def workbook(sheets: Sequence[tuple[str, Sequence[str], Sequence[str], Sequence[
 
 
 def _content_types(n: int) -> str:
-    sheets = "".join(f'<Override PartName="/xl/worksheets/sheet{i}.xml" '
-                     f'ContentType="{CT}.worksheet+xml"/>' for i in range(1, n + 1))
+    sheets = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{i}.xml" ContentType="{CT}.worksheet+xml"/>'
+        for i in range(1, n + 1)
+    )
     return (
         '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
         '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
@@ -216,10 +261,13 @@ def _content_types(n: int) -> str:
 
 
 def _relationships(items: list[tuple[str, str, str]]) -> str:
-    rels = "".join(f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>'
-                   for i, t, target in items)
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<Relationships xmlns="{PKG_REL}">{rels}</Relationships>')
+    rels = "".join(
+        f'<Relationship Id="{i}" Type="{t}" Target="{target}"/>' for i, t, target in items
+    )
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<Relationships xmlns="{PKG_REL}">{rels}</Relationships>'
+    )
 
 
 def _quoted(name: str) -> str:
@@ -227,8 +275,10 @@ def _quoted(name: str) -> str:
 
 
 def _workbook(names: list[str], sheets) -> str:
-    entries = "".join(f'<sheet name={quoteattr(_text(n))} sheetId="{i}" r:id="rId{i}"/>'
-                      for i, n in enumerate(names, start=1))
+    entries = "".join(
+        f'<sheet name={quoteattr(_text(n))} sheetId="{i}" r:id="rId{i}"/>'
+        for i, n in enumerate(names, start=1)
+    )
     defined = []
     for i, (name, sheet) in enumerate(zip(names, sheets, strict=False)):
         headers, rows = sheet[1], sheet[4]
@@ -236,15 +286,20 @@ def _workbook(names: list[str], sheets) -> str:
             continue
         last = f"${column_letter(len(headers) - 1)}${len(rows) + 1}"
         ref = _text(_quoted(name))
-        defined.append(f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '
-                       f'hidden="1">{ref}!$A$1:{last}</definedName>')
-        defined.append(f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'
-                       f"{ref}!$1:$1</definedName>")
+        defined.append(
+            f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" '
+            f'hidden="1">{ref}!$A$1:{last}</definedName>'
+        )
+        defined.append(
+            f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">{ref}!$1:$1</definedName>'
+        )
     names_xml = f"<definedNames>{''.join(defined)}</definedNames>" if defined else ""
-    return ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-            f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><bookViews><workbookView '
-            f'activeTab="0"/></bookViews><sheets>{entries}</sheets>{names_xml}'
-            '<calcPr calcId="191029"/></workbook>')
+    return (
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+        f'<workbook xmlns="{MAIN}" xmlns:r="{REL}"><bookViews><workbookView '
+        f'activeTab="0"/></bookViews><sheets>{entries}</sheets>{names_xml}'
+        '<calcPr calcId="191029"/></workbook>'
+    )
 
 
 def _core(title: str, creator: str, stamp: str) -> str:
@@ -262,6 +317,8 @@ def _core(title: str, creator: str, stamp: str) -> str:
     )
 
 
-APP = ('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
-       '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
-       'extended-properties"><Application>Workshop</Application></Properties>')
+APP = (
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+    '<Properties xmlns="http://schemas.openxmlformats.org/officeDocument/2006/'
+    'extended-properties"><Application>Workshop</Application></Properties>'
+)
