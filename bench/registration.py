@@ -11,10 +11,12 @@ locked placement and the confirmation mail queued in the same transaction; its d
 measured three ways, the app's MAIL_DELIVERY settings: "mail in request" (inline: the
 answer waits for it), "background mail" (the default: each worker's sender thread, which
 sends in the pauses between requests; and how long after the last answer the last mail
-went out) and "outbox only" (left for `flask send-mail`: the registration alone). The
-servers are loaded in turn over --rounds rounds, the trivial one first in each, then
+went out) and "outbox only" (left for `flask send-mail`: the registration alone), with
 ``bare_app()`` for reference (a bare Flask-SQLAlchemy endpoint that looks a code up,
-inserts a row and commits: what the least write through the same stack costs here).
+inserts a row and commits: what the least write through the same stack costs here). The
+servers are loaded in turn over --rounds rounds; each of those runs follows a run of
+--trivial requests to the trivial server made the moment before, and its ratio is to
+that one.
 --profile N prints where the time of N registrations goes (cProfile, in-process, SQLite).
 """
 
@@ -141,11 +143,12 @@ def wait_for_mail(url: str, event_id: int, timeout: float = 600) -> float:
 
 
 def measure(url: str, label: str, args, tmp: Path) -> None:
-    """The trivial server and one server per MAIL_DELIVERY run side by side (idle servers
-    cost nothing) and are loaded in turn, round after round, so that on a shared machine
-    whose background load drifts each ratio compares runs made within seconds of each
-    other. The background sender's mail is left to drain between rounds (and timed after
-    the last), so that it does not load the next server's round."""
+    """The trivial server, the bare one and one server per MAIL_DELIVERY run side by side
+    (idle servers cost nothing) and are loaded in turn, round after round, each run just
+    after a trivial run of its own: on a shared machine whose other work drifts within
+    seconds, each ratio compares two runs made one after the other. The background
+    sender's mail is left to drain before the next run (and timed after the last), so
+    that it does not load it."""
     fresh_schema(url)
     names = [*VARIANTS, *(f"warm-up {v}" for v in VARIANTS)]
     token, events = prepare(url, names, args.capacity)
@@ -161,8 +164,10 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
         )
         for variant, delivery in VARIANTS.items()
     }
-    trivials, bares = [], []
-    results, ratios = {v: [] for v in VARIANTS}, {v: [] for v in VARIANTS}
+    trivials: dict[str, list[Result]] = {}  # measured run -> the trivial runs just before it
+    ratios: dict[str, list[float]] = {}
+    bares: list[Result] = []
+    results: dict[str, list[Result]] = {v: [] for v in VARIANTS}
     drained = 0.0
     with contextlib.ExitStack() as stack:
         trivial_port = stack.enter_context(gunicorn(ServerSpec("bench._server:trivial_app()")))
@@ -180,23 +185,25 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
             )
             if VARIANTS[variant] != "outbox":
                 wait_for_mail(url, events[f"warm-up {variant}"])
-        for n in range(rounds):
-            trivials.append(
-                run_load(
-                    trivial_port, trivial_jobs(args.trivial // rounds, args.clients), args.processes
-                )
+
+        def paired(port: int, jobs: list, key: str) -> Result:
+            """Run ``jobs`` on ``port`` right after a trivial run, kept for ``key``."""
+            trivials.setdefault(key, []).append(
+                run_load(trivial_port, trivial_jobs(args.trivial, args.clients), args.processes)
             )
+            measured = run_load(port, jobs, args.processes)
+            ratios.setdefault(key, []).append(measured.rate / trivials[key][-1].rate)
+            return measured
+
+        for n in range(rounds):
+            codes = bare_codes[n * per_round : (n + 1) * per_round]
             bares.append(
-                run_load(
+                paired(
                     bare_port,
                     split(
-                        [
-                            ("POST", "/scan", {"code": code}, None)
-                            for code in bare_codes[n * per_round : (n + 1) * per_round]
-                        ],
-                        args.clients,
+                        [("POST", "/scan", {"code": code}, None) for code in codes], args.clients
                     ),
-                    args.processes,
+                    "bare",
                 )
             )
             for variant, port in ports.items():
@@ -204,24 +211,26 @@ def measure(url: str, label: str, args, tmp: Path) -> None:
                 jobs = registration_jobs(
                     events[variant], token, count, args.clients, f"{variant.replace(' ', '-')}-{n}"
                 )
-                results[variant].append(run_load(port, jobs, args.processes))
-                ratios[variant].append(results[variant][-1].rate / trivials[-1].rate)
+                results[variant].append(paired(port, jobs, variant))
                 if VARIANTS[variant] == "background":
                     drained = wait_for_mail(url, events[variant])
-    trivial, bare = Result.pooled(trivials), Result.pooled(bares)
+    trivial = Result.pooled([run for runs in trivials.values() for run in runs])
+    bare = Result.pooled(bares)
     assert dict(bare.statuses) == {200: bare.requests}, bare.statuses
     print(f"  trivial endpoint              {trivial.summary()}")
-    print(
-        f"  bare FSA (lookup, insert)     {bare.summary()}  ratio {bare.rate / trivial.rate:.3f}x"
-    )
+
+    def ratio(key: str, result: Result) -> str:
+        """The pooled ratio to the trivial runs made just before, and each round's."""
+        each = ", ".join(f"{r:.3f}" for r in ratios[key])
+        return f"ratio {result.rate / Result.pooled(trivials[key]).rate:.3f}x (rounds {each})"
+
+    print(f"  bare FSA (lookup, insert)     {bare.summary()}  {ratio('bare', bare)}")
     for variant, runs in results.items():
         result = Result.pooled(runs)
         assert dict(result.statuses) == {201: result.requests}, result.statuses
-        each = ", ".join(f"{r:.3f}" for r in ratios[variant])
         print(
-            f"  register ({variant:15}) {result.summary()}  "
-            f"ratio {result.rate / trivial.rate:.3f}x (rounds {each}; "
-            f"{result.rate / bare.rate:.2f} of bare)"
+            f"  register ({variant:15}) {result.summary()}  {ratio(variant, result)}; "
+            f"{result.rate / bare.rate:.2f} of bare"
         )
         if VARIANTS[variant] == "background":
             print(
@@ -290,7 +299,11 @@ def main() -> None:
         help="registrations with the mail sent in the request, over all rounds",
     )
     parser.add_argument(
-        "--trivial", type=int, default=6000, help="trivial requests over all rounds"
+        "--trivial",
+        type=int,
+        default=2000,
+        help="trivial requests run just before each measured run (the bare endpoint's and "
+        "each mail mode's, every round)",
     )
     parser.add_argument(
         "--rounds", type=int, default=3, help="the servers are loaded in turn, this many times"
