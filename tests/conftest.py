@@ -245,7 +245,7 @@ def login(client):
 @pytest.fixture
 def person():
     """Registration input for a valid PNS; override fields with keyword arguments."""
-    from workshop.services.registration import RegistrationInput
+    from workshop.services.registration_input import RegistrationInput
 
     counter = iter(range(1, 100_000))
 

@@ -23,7 +23,7 @@ from workshop.models import (
 )
 from workshop.services import registration
 from workshop.services.events import AgendaInput, EventInput, SpeakerInput, create_event
-from workshop.services.registration import RegistrationInput
+from workshop.services.registration_input import RegistrationInput
 from workshop.timeutil import WIB
 
 DEMO_PASSWORD = "workshop123"

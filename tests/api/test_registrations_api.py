@@ -831,7 +831,7 @@ class TestPlanOfThePlacement:
     def test_the_counts_read_the_placement_index_after_a_large_earlier_event(
         self, app, make_event, owner
     ):
-        from workshop.services import registration
+        from workshop.services import placement
 
         earlier = make_event(owner=owner)
         event = make_event(owner=owner, capacity=100, unit_quota=5)
@@ -876,7 +876,7 @@ class TestPlanOfThePlacement:
             driver = conn.connection.driver_connection
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE registration")  # the statistics as stated
-                statement = registration._PIPELINED_PLACEMENT.compiled(conn.dialect)
+                statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
                 values = statement.parameters(params)
                 with driver.cursor() as cursor:
                     # The app's connections plan prepared statements once, generically.
@@ -895,7 +895,7 @@ class TestPlanOfThePlacement:
                 # The waiting list, the seats taken and the unit's share.
                 assert plan.count("using ix_registration_placement on registration") == 3, plan
             else:
-                statement = registration._EVENT_AND_PLACEMENT.compiled(conn.dialect)
+                statement = placement.EVENT_AND_PLACEMENT.compiled(conn.dialect)
                 steps = [
                     row[3]
                     for row in driver.execute(

@@ -20,7 +20,7 @@ from workshop.models import (
     RegistrationStatus,
     Role,
 )
-from workshop.services import mail, registration
+from workshop.services import mail, placement, registration, registration_input
 from workshop.services.errors import ValidationError
 from workshop.services.registration import (
     DuplicateRegistration,
@@ -476,13 +476,13 @@ def test_a_duplicate_only_the_unique_index_catches_is_refused_without_a_trace(
     mail are written together). The connection then serves the next registration."""
     event = make_event()
     register(event, person(email="sri@example.com"))
-    lock_for_placement = registration._lock_for_placement
+    lock_for_placement = placement.lock_for_placement
 
     def blind_to_duplicates(conn, params):
         event_row, counts = lock_for_placement(conn, params)
         return event_row, SimpleNamespace(**{**counts._asdict(), "duplicate_id": None})
 
-    monkeypatch.setattr(registration, "_lock_for_placement", blind_to_duplicates)
+    monkeypatch.setattr(placement, "lock_for_placement", blind_to_duplicates)
     with pytest.raises(DuplicateRegistration) as info:
         register(event, person(email="sri@example.com"), send_mail=True)
     assert info.value.existing_id is None
@@ -574,7 +574,7 @@ def test_register_many_places_rows_in_order_in_one_transaction(app, make_event, 
     ]
     with app.app_context():
         today = FIXED_NOW.date()
-        rows = [registration.validate_registration(r, today) for r in rows]
+        rows = [registration_input.validate_registration(r, today) for r in rows]
         results = registration.register_many(event.id, rows, now=FIXED_NOW, actor=organizer)
         kinds = [type(r).__name__ for r in results]
     assert kinds == ["Registration", "Registration", "DuplicateRegistration", "EventFull"]

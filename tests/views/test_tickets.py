@@ -19,7 +19,7 @@ from pypdf import PdfReader
 from tests.conftest import wib
 from workshop.extensions import db
 from workshop.models import Event, EventStatus, Registration
-from workshop.services import mail, registration
+from workshop.services import mail, registration_lists
 from workshop.services.tickets import ticket_filename
 
 needs_pdftoppm = pytest.mark.skipif(
@@ -368,7 +368,7 @@ def test_confirmation_mail_carries_the_pdf_ticket(client, event, unit, tmp_path)
     assert response.status_code == 302
     token = urlsplit(response.headers["Location"]).path.rsplit("/", 1)[1]
     with client.application.app_context():
-        reg = registration.by_manage_token(token)
+        reg = registration_lists.by_manage_token(token)
         code = reg.check_in_code
     [message] = sent_mails(tmp_path)
     assert message["To"] == "najib@example.com"

@@ -18,7 +18,7 @@ from workshop.api.auth import (
 )
 from workshop.api.events import event_or_404
 from workshop.models import EventRole, Registration, db
-from workshop.services import events, registration
+from workshop.services import events, registration, registration_lists
 from workshop.services.locking import deferred_reads
 from workshop.services.registration import DuplicateRegistration
 
@@ -73,8 +73,8 @@ def list_registrations(event_id: int):
     """Every registration of the event, oldest first; ``?status=`` filters."""
     event = event_or_404(event_id, manage=True)
     status = schemas.status_filter(request.args.get("status"))
-    positions = registration.waitlist_positions(event.id)
-    found = registration.event_registrations(event.id, status)
+    positions = registration_lists.waitlist_positions(event.id)
+    found = registration_lists.event_registrations(event.id, status)
     return schemas.listing([schemas.registration_json(r, positions.get(r.id)) for r in found])
 
 
@@ -82,7 +82,7 @@ def list_registrations(event_id: int):
 @organizer_rate_limit
 def registration_detail(registration_id: int):
     reg = _registration_or_404(registration_id)
-    return schemas.registration_json(reg, registration.waitlist_position(reg))
+    return schemas.registration_json(reg, registration_lists.waitlist_position(reg))
 
 
 @organizer_token_required

@@ -3,7 +3,7 @@
 Parsing checks types only (a string where a number belongs, an unreadable date, an
 unknown field) and answers 422 with a message per field; the rules themselves (lengths,
 end after start, quotas, NIP, ...) stay in ``services.events.validate_event`` and
-``services.registration.validate_registration``.
+``services.registration_input.validate_registration``.
 Field names follow DESIGN.md "JSON field names".
 """
 
@@ -15,10 +15,10 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from workshop.models import Event, EventRole, EventStatus, Registration, RegistrationStatus, Unit
-from workshop.services import checkin, registration
+from workshop.services import checkin, registration_lists
 from workshop.services.errors import ValidationError
 from workshop.services.events import AgendaInput, EventInput, SpeakerInput, input_from_event
-from workshop.services.registration import RegistrationInput
+from workshop.services.registration_input import RegistrationInput
 from workshop.timeutil import dates_between, to_wib
 
 INT_MAX = 2**31 - 1  # INTEGER columns on PostgreSQL: larger ids or counts cannot even be looked up
@@ -283,7 +283,7 @@ def patched_event_input(event: Event, values: dict) -> EventInput:
 
 
 # Registration bodies: types only here; the rules (required fields, NIP, phone, lengths,
-# unit or institution) are ``services.registration.validate_registration``'s.
+# unit or institution) are ``services.registration_input.validate_registration``'s.
 REGISTRATION_READ_ONLY = (
     "id",
     "event_id",
@@ -412,7 +412,7 @@ def iso_wib(value: datetime | None) -> str | None:
 def event_counts(event_ids: list[int]) -> dict[int, dict[str, int]]:
     """The read-only counts of many events (``confirmed``, ``waitlisted``, ``checked_in``)
     in two grouped queries, however many events and registrations there are."""
-    statuses = registration.counts_by_event(event_ids)
+    statuses = registration_lists.counts_by_event(event_ids)
     present = checkin.people_checked_in(event_ids)
     return {
         event_id: {

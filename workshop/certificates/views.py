@@ -29,8 +29,7 @@ from workshop.certificates.forms import ActionForm, RevokeForm, SettingsForm, Ve
 from workshop.extensions import db
 from workshop.models import Certificate, Event, Registration
 from workshop.permissions import managed_event_or_404, organizer_required
-from workshop.services import certificate_files, certificates
-from workshop.services import registration as registrations
+from workshop.services import certificate_files, certificates, registration_lists
 from workshop.services.certificate_pdf import DEFAULT_LOGO, days_text, render_certificate_pdf
 from workshop.services.certificate_settings import (
     check_settings,
@@ -442,7 +441,7 @@ def download_print(event_id: int):
 @bp.get("/r/<token>/certificate.pdf")
 def participant_pdf(token: str):
     """The participant's own certificate, once issued (revoked or not issued: 404)."""
-    reg = registrations.by_manage_token(token)
+    reg = registration_lists.by_manage_token(token)
     if reg is None:
         abort(404)
     status = certificates.status_for(reg, clock.now())

@@ -1,7 +1,7 @@
 """Forms of the organizer's registration pages: search, row actions, on-behalf, import.
 
 The forms parse input only; the registration rules (NIP, phone, unit or institution)
-live in services.registration.validate_registration, whose messages are shown next to
+live in services.registration_input.validate_registration, whose messages are shown next to
 the fields by ``OnBehalfForm.apply_service_errors``.
 """
 
@@ -15,7 +15,7 @@ from wtforms import EmailField, HiddenField, SelectField, StringField, TelField
 
 from workshop.labels import ROLE_LABELS, STATUS_LABELS
 from workshop.models import EmploymentStatus, EventRole, MailStatus, Unit
-from workshop.services.registration import NAME_MAX, RegistrationInput
+from workshop.services.registration_input import NAME_MAX, RegistrationInput
 
 OTHER = "other"  # the unit choice "another institution"
 

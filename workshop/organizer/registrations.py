@@ -40,7 +40,7 @@ from workshop.organizer.registration_forms import (
     SearchForm,
 )
 from workshop.permissions import managed_event_or_404, organizer_required
-from workshop.services import importing, mail, units
+from workshop.services import importing, mail, registration_lists, units
 from workshop.services import registration as registrations
 from workshop.services.errors import DomainError, ValidationError
 from workshop.services.registration import DuplicateRegistration
@@ -76,7 +76,7 @@ def _safe_next(value: str | None, default: str) -> str:
 
 
 def _registration_or_404(event_id: int, registration_id: int):
-    reg = registrations.event_registration(event_id, registration_id)
+    reg = registration_lists.event_registration(event_id, registration_id)
     if reg is None:
         abort(404)
     return reg
@@ -94,7 +94,7 @@ def _names(regs) -> str:
 def index(event_id: int):
     event = managed_event_or_404(event_id)
     search = SearchForm(request.args)
-    page = registrations.search(
+    page = registration_lists.search(
         event.id,
         q=search.q.data or "",
         status=search.status.data or None,
@@ -106,10 +106,10 @@ def index(event_id: int):
         event=event,
         search=search,
         page=page,
-        counts=registrations.counts(event.id),
+        counts=registration_lists.counts(event.id),
         seats_left=registrations.seats_left(event),
-        positions=registrations.waitlist_positions(event.id),
-        mail_counts=registrations.mail_counts(event.id),
+        positions=registration_lists.waitlist_positions(event.id),
+        mail_counts=registration_lists.mail_counts(event.id),
         action=ActionForm(),
         here=request.full_path if request.query_string else request.path,
     )
@@ -258,7 +258,7 @@ def mail_list(event_id: int):
     if (reg_id := request.args.get("registration", type=int)) is not None:
         reg = _registration_or_404(event.id, reg_id)
     status = request.args.get("status", "")
-    page = registrations.event_mails(
+    page = registration_lists.event_mails(
         event.id,
         status=status or None,
         registration_id=reg.id if reg else None,
@@ -271,7 +271,7 @@ def mail_list(event_id: int):
         page=page,
         reg=reg,
         status=status,
-        mail_counts=registrations.mail_counts(event.id),
+        mail_counts=registration_lists.mail_counts(event.id),
         action=ActionForm(),
         here=request.full_path if request.query_string else request.path,
     )
@@ -281,7 +281,7 @@ def mail_list(event_id: int):
 @organizer_required
 def mail_resend(event_id: int, mail_id: int):
     event = managed_event_or_404(event_id)
-    message = registrations.event_mail(event.id, mail_id)
+    message = registration_lists.event_mail(event.id, mail_id)
     if message is None:
         abort(404)
     form = ActionForm()
@@ -313,8 +313,8 @@ def mail_send_pending(event_id: int):
     if not ActionForm().validate_on_submit():
         flash(_("Sesi formulir sudah kedaluwarsa. Muat ulang halaman lalu coba lagi."), "danger")
         return redirect(back)
-    _deliver_for(registrations.pending_mail_ids(event.id), _mail_seconds())
-    counts = registrations.mail_counts(event.id)
+    _deliver_for(registration_lists.pending_mail_ids(event.id), _mail_seconds())
+    counts = registration_lists.mail_counts(event.id)
     if counts["pending"]:
         flash(
             _(

@@ -16,7 +16,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, RadioField, SelectField, StringField, TelField
 
 from workshop.models import EmploymentStatus, Unit, User
-from workshop.services.registration import NAME_MAX, RegistrationInput
+from workshop.services.registration_input import NAME_MAX, RegistrationInput
 
 OTHER = "other"  # the unit select's value for "an institution outside the regency"
 

@@ -25,7 +25,7 @@ from workshop import clock
 from workshop.extensions import db, limiter
 from workshop.models import Event, Registration, User
 from workshop.registration.forms import ConfirmForm, RegistrationForm, ResendForm
-from workshop.services import events, qr, tickets, units
+from workshop.services import events, qr, registration_lists, tickets, units
 from workshop.services import registration as registrations
 from workshop.services.errors import DomainError, ValidationError
 from workshop.services.locking import deferred_reads, run_in_write_transaction
@@ -80,7 +80,7 @@ def _own_registration(event: Event) -> Registration | None:
     return next(
         (
             r
-            for r in registrations.for_person(current_user)
+            for r in registration_lists.for_person(current_user)
             if r.event_id == event.id and r.status != registrations.CANCELLED
         ),
         None,
@@ -151,7 +151,7 @@ def register(event_id: int):
     if user is not None and form.save_profile.data:
         user_id, reg_id = user.id, reg.id
         run_in_write_transaction(
-            lambda: registrations.save_to_profile(
+            lambda: registration_lists.save_to_profile(
                 db.session.get(User, user_id), db.session.get(Registration, reg_id)
             )
         )
@@ -194,7 +194,7 @@ def resend(event_id: int):
 
 
 def _registration_or_404(token: str) -> Registration:
-    reg = registrations.by_manage_token(token)
+    reg = registration_lists.by_manage_token(token)
     if reg is None:
         abort(404)
     return reg
@@ -205,8 +205,8 @@ def _render_manage(reg: Registration, template: str, **context):
         template,
         reg=reg,
         event=reg.event,
-        position=registrations.waitlist_position(reg),
-        can_cancel=registrations.self_cancel_allowed(reg, clock.now()),
+        position=registration_lists.waitlist_position(reg),
+        can_cancel=registration_lists.self_cancel_allowed(reg, clock.now()),
         manage_url=url_for("registration.manage", token=reg.manage_token, _external=True),
         ticket_problem=tickets.ticket_problem(reg),
         confirm=ConfirmForm(),
@@ -224,7 +224,7 @@ def manage(token: str):
 def cancel(token: str):
     """GET asks "are you sure?" (works without JavaScript); POST cancels."""
     reg = _registration_or_404(token)
-    if not registrations.self_cancel_allowed(reg, clock.now()):
+    if not registration_lists.self_cancel_allowed(reg, clock.now()):
         if reg.status != registrations.CANCELLED:
             flash(
                 _(
@@ -286,9 +286,9 @@ def ticket_pdf(token: str):
 @bp.get("/my/events")
 @login_required
 def my_events():
-    mine = registrations.for_person(current_user)
+    mine = registration_lists.for_person(current_user)
     return render_template(
         "registration/my_events.html",
         registrations=mine,
-        positions={r.id: registrations.waitlist_position(r) for r in mine},
+        positions={r.id: registration_lists.waitlist_position(r) for r in mine},
     )

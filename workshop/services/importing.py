@@ -38,7 +38,7 @@ from workshop.models import (
 )
 from workshop.services import registration
 from workshop.services.errors import DomainError, ValidationError
-from workshop.services.registration import RegistrationInput, validate_registration
+from workshop.services.registration_input import RegistrationInput, validate_registration
 from workshop.timeutil import to_wib
 
 MAX_BYTES = 5 * 1024 * 1024  # default for config IMPORT_MAX_BYTES

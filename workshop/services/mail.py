@@ -98,7 +98,7 @@ def queue_registration_mail(
     """Queue the mail of ``kind`` for a registration (see ``registration_mail``).
 
     ``position``: the waiting-list position when the caller already knows it (bulk)."""
-    from workshop.services.registration import waitlist_position
+    from workshop.services.registration_lists import waitlist_position
 
     message = OutgoingMail(
         **registration_mail(
