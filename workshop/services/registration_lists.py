@@ -1,6 +1,7 @@
 """Reading registrations for the pages and the API: an event's lists and counts, the
-outbox about it, a person's own registrations. Nothing here changes who holds a seat
-(that is ``services.registration``'s, under the event's lock).
+outbox about it, a person's own registrations (and copying one into the person's
+profile). Nothing here changes who holds a seat: that is ``services.registration``'s,
+under the event's lock.
 """
 
 from datetime import datetime
