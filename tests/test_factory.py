@@ -1,5 +1,9 @@
 """The application factory and configuration."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from workshop import create_app, use_generic_plans
@@ -233,3 +237,25 @@ def test_an_app_does_not_inherit_another_apps_default_limits(tmp_path):
     plain = create_app(base)
     with plain.test_client() as client:
         assert [client.get("/auth/login").status_code for _ in range(3)] == [200] * 3
+
+
+def test_the_app_is_made_with_its_mappers_configured(tmp_path):
+    """gunicorn's workers inherit the preloaded app: its mappers are configured when it is
+    made, not by each worker's first query. A fresh interpreter, since configuring is
+    process-wide and the suite's earlier apps have done it here."""
+    script = (
+        "import sqlalchemy as sa\n"
+        "from workshop import create_app\n"
+        "from workshop.models import Registration\n"
+        f"create_app({{'SQLALCHEMY_DATABASE_URI': 'sqlite:///{tmp_path}/m.db',"
+        " 'SECRET_KEY': 'x'})\n"
+        "print(sa.inspect(Registration).configured)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).parents[1],
+    )
+    assert out.stdout.strip().splitlines()[-1] == "True", out.stdout + out.stderr

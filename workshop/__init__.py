@@ -4,6 +4,7 @@ import hmac
 import time
 from pathlib import Path
 
+import sqlalchemy as sa
 from babel import Locale
 from flask import Flask, current_app, has_request_context, request, session
 from flask.sessions import SecureCookieSessionInterface
@@ -98,6 +99,10 @@ def register_extensions(app: Flask) -> None:
     from workshop.services import pipeline
 
     db.init_app(app)
+    # The mappers are configured once, here, instead of by each server process on its
+    # first query: a quarter of a second per gunicorn worker, a slow first answer after
+    # every restart; with --preload the workers inherit them configured.
+    sa.orm.configure_mappers()
     # Registered after Flask-SQLAlchemy's own teardown, so it runs first (the Session is
     # closed before the connection it may work on).
     app.teardown_appcontext(close_request_connection)
