@@ -29,6 +29,7 @@ from sqlalchemy import or_
 
 from workshop.models import MailStatus, OutgoingMail, Registration, db, utcnow
 from workshop.services.locking import run_in_write_transaction
+from workshop.services.registration_lists import waitlist_position
 from workshop.urls import external_url
 
 # kind -> renderer(registration) -> (filename, content_type, bytes), or None when the
@@ -98,8 +99,6 @@ def queue_registration_mail(
     """Queue the mail of ``kind`` for a registration (see ``registration_mail``).
 
     ``position``: the waiting-list position when the caller already knows it (bulk)."""
-    from workshop.services.registration_lists import waitlist_position
-
     message = OutgoingMail(
         **registration_mail(
             registration_mail_row(reg.email),
