@@ -1,6 +1,7 @@
 """The head shared by an organizer's pages about one event (registrations, certificates,
 the attendance dashboard): the way back, the event's title (escaped, cut to half the line),
-and the section's tabs with the page the organizer is on marked."""
+and the section's tabs with the page the organizer is on marked; the admins' report
+pages use the same tabs (``_macros/nav.html``)."""
 
 import re
 from pathlib import Path
@@ -74,3 +75,18 @@ def test_the_crumb_class_is_styled_on_every_page():
     registrations' used Bootstrap's "mw-50", which Bootstrap does not have)."""
     css = (Path(__file__).parents[2] / "static/css/app.css").read_text()
     assert re.search(r"\.crumb-event\s*\{\s*max-width:\s*50%;", css)
+
+
+def test_the_admins_report_pages_share_the_same_tabs_not_printed(app, client, login, make_user):
+    login(make_user(Role.ADMIN))
+    with app.test_request_context():
+        urls = {name: url_for(f"reports.{name}") for name in ("units", "jp_people", "jp_unit")}
+    for name, url in urls.items():
+        html = client.get(url).get_data(as_text=True)
+        bar = re.search(r'<ul class="nav nav-pills[^"]*">(.*?)</ul>', html, re.S)
+        assert bar and "d-print-none" in bar.group(0), name
+        marked = re.findall(
+            r'<a class="nav-link[^"]*active"\s+aria-current="page"\s+href="([^"]+)"', bar.group(1)
+        )
+        assert marked == [url], (name, marked)
+        assert all(f'href="{other}"' in bar.group(1) for other in urls.values()), name
