@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 from tests.conftest import FIXED_NOW
 from workshop.extensions import db
-from workshop.models import AuditLog, Event, EventStatus, OutgoingMail, Registration
+from workshop.models import AuditLog, Base, Event, EventStatus, OutgoingMail, Registration
 
 VALID_NIP = "19680411 199303 1 009"
 
@@ -822,11 +822,90 @@ def no_mail_delivery(monkeypatch):
 
 class TestPlanOfThePlacement:
     """The counts a registration is placed by, read holding the event's lock, must read
-    the placement's index whatever the table holds. On PostgreSQL the app's connections
-    plan a prepared statement once for any parameter values (generic plans), and with one
-    earlier event's confirmed people most of the table, that plan read the whole table
-    for the waiting list and, for an event with a capacity, read it from the start for
-    the seats taken: for every registration, slower as the table grew."""
+    the placement's index whatever the table holds, and whatever the statistics were
+    when the statement was planned. On PostgreSQL the app's connections plan a prepared
+    statement once for any parameter values (generic plans) and keep that plan until the
+    table's statistics change. With one earlier event's confirmed people most of the
+    table, that plan read the whole table for the waiting list and, for an event with a
+    capacity, read it from the start for the seats taken; and a plan made on tables
+    never analyzed (a new database, the first registrations) counted the waiting list by
+    reading every active registration of the event through the email's unique index:
+    for every registration, slower as the table grew."""
+
+    @staticmethod
+    def rows(event_id: int, count: int, status: str) -> list[dict]:
+        at = FIXED_NOW
+        return [
+            {
+                "event_id": event_id,
+                "name": "Peserta",
+                "employment_status": "non_asn",
+                "email": f"peserta-{event_id}-{status}-{n}@example.com",
+                "position": "Staf",
+                "institution": "Dinas",
+                "role": "participant",
+                "status": status,
+                "manage_token": secrets.token_urlsafe(24),
+                "check_in_code": secrets.token_urlsafe(24),
+                "created_at": at,
+                "updated_at": at,
+                "confirmed_at": at if status == "confirmed" else None,
+                "waitlisted_at": at if status == "waitlisted" else None,
+            }
+            for n in range(count)
+        ]
+
+    @staticmethod
+    def explain(conn, values: list, *, first_run_before=None) -> str:
+        """EXPLAIN ANALYZE of the counts as the app's connections run them: prepared and
+        planned once, generically. ``first_run_before``: run the statement once first
+        (where it is planned) and call this before explaining it."""
+        from workshop.services import placement
+
+        statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
+        arguments = psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values))
+        with conn.connection.driver_connection.cursor() as cursor:
+            assert cursor.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
+            cursor.execute(b"PREPARE placement AS " + statement.query)
+            if first_run_before is not None:
+                cursor.execute(psycopg.sql.SQL("EXECUTE placement({})").format(arguments))
+                first_run_before()
+            cursor.execute(
+                psycopg.sql.SQL(
+                    "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
+                ).format(arguments)
+            )
+            plan = "\n".join(row[0] for row in cursor.fetchall())
+            cursor.execute("DEALLOCATE placement")
+        return plan
+
+    @staticmethod
+    def params(event_id: int) -> dict:
+        """A new person (no NIP, no unit) at the event."""
+        return {"event_id": event_id, "email": "baru@example.com", "nip": None, "unit_id": None}
+
+    @staticmethod
+    def assert_sqlite_reads_the_placement_index(conn, params: dict) -> None:
+        from workshop.services import placement
+
+        statement = placement.EVENT_AND_PLACEMENT.compiled(conn.dialect)
+        steps = [
+            row[3]
+            for row in conn.connection.driver_connection.execute(
+                "EXPLAIN QUERY PLAN " + statement.query, statement.parameters(params)
+            )
+        ]
+        reads = [step for step in steps if " registration " in f" {step} "]
+        assert reads and all(step.startswith("SEARCH registration USING") for step in reads), steps
+        assert sum("INDEX ix_registration_placement" in step for step in reads) == 3
+        assert not any("TEMP B-TREE" in step for step in steps), steps
+
+    @staticmethod
+    def assert_reads_the_placement_index(plan: str) -> None:
+        assert "Seq Scan on registration" not in plan, plan
+        assert "Rows Removed by Filter" not in plan, plan
+        # The waiting list, the seats taken and the unit's share.
+        assert plan.count("using ix_registration_placement on registration") == 3, plan
 
     def test_the_counts_read_the_placement_index_after_a_large_earlier_event(
         self, app, make_event, owner
@@ -835,79 +914,84 @@ class TestPlanOfThePlacement:
 
         earlier = make_event(owner=owner)
         event = make_event(owner=owner, capacity=100, unit_quota=5)
-        at = FIXED_NOW
-
-        def rows(event_id: int, count: int, status: str) -> list[dict]:
-            return [
-                {
-                    "event_id": event_id,
-                    "name": "Peserta",
-                    "employment_status": "non_asn",
-                    "email": f"peserta-{event_id}-{status}-{n}@example.com",
-                    "position": "Staf",
-                    "institution": "Dinas",
-                    "role": "participant",
-                    "status": status,
-                    "manage_token": secrets.token_urlsafe(24),
-                    "check_in_code": secrets.token_urlsafe(24),
-                    "created_at": at,
-                    "updated_at": at,
-                    "confirmed_at": at if status == "confirmed" else None,
-                    "waitlisted_at": at if status == "waitlisted" else None,
-                }
-                for n in range(count)
-            ]
-
         with app.app_context():
             db.session.execute(
                 sa.insert(Registration.__table__),
-                rows(earlier.id, 3000, "confirmed")
-                + rows(event.id, 50, "confirmed")
-                + rows(event.id, 5, "waitlisted"),
+                self.rows(earlier.id, 3000, "confirmed")
+                + self.rows(event.id, 50, "confirmed")
+                + self.rows(event.id, 5, "waitlisted"),
             )
             db.session.commit()
             conn = db.session.connection()
-            params = {
-                "event_id": event.id,
-                "email": "baru@example.com",
-                "nip": None,
-                "unit_id": None,
-            }
-            driver = conn.connection.driver_connection
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE registration")  # the statistics as stated
                 statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
-                values = statement.parameters(params)
-                with driver.cursor() as cursor:
-                    # The app's connections plan prepared statements once, generically.
-                    assert cursor.execute("SHOW plan_cache_mode").fetchone() == (
-                        "force_generic_plan",
-                    )
-                    cursor.execute(b"PREPARE placement AS " + statement.query)
-                    cursor.execute(
-                        psycopg.sql.SQL(
-                            "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
-                        ).format(psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values)))
-                    )
-                    plan = "\n".join(row[0] for row in cursor.fetchall())
-                    cursor.execute("DEALLOCATE placement")
-                assert "Seq Scan on registration" not in plan, plan
-                # The waiting list, the seats taken and the unit's share.
-                assert plan.count("using ix_registration_placement on registration") == 3, plan
+                plan = self.explain(conn, statement.parameters(self.params(event.id)))
+                self.assert_reads_the_placement_index(plan)
             else:
-                statement = placement.EVENT_AND_PLACEMENT.compiled(conn.dialect)
-                steps = [
-                    row[3]
-                    for row in driver.execute(
-                        "EXPLAIN QUERY PLAN " + statement.query, statement.parameters(params)
+                self.assert_sqlite_reads_the_placement_index(conn, self.params(event.id))
+            db.session.rollback()
+
+    def test_the_counts_read_the_placement_index_when_planned_before_any_statistics(
+        self, app, make_event, owner
+    ):
+        """PostgreSQL: the statement planned on a new database's empty tables, never
+        analyzed, keeps its plan as the event fills (until the table is next analyzed,
+        which autovacuum does a minute or more later). SQLite keeps no statistics unless
+        told to (the test above reads its plan without them)."""
+        from workshop.services import placement
+
+        event = make_event(owner=owner, capacity=2000, unit_quota=5)
+        with app.app_context():
+            conn = db.session.connection()
+            if conn.dialect.name != "postgresql":
+                # SQLite has no statistics here either: it reads the placement's index.
+                assert not conn.exec_driver_sql(
+                    "SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'"
+                ).first()
+                self.assert_sqlite_reads_the_placement_index(conn, self.params(event.id))
+                db.session.rollback()
+                return
+            # The app's tables, made afresh in a schema of their own (so never analyzed),
+            # holding the same users, units and events.
+            schema = f"plan_{secrets.token_hex(4)}"
+            tables = set()
+            todo = [Registration.__table__]
+            while todo:
+                table = todo.pop()
+                if table not in tables:
+                    tables.add(table)
+                    todo.extend(fk.column.table for fk in table.foreign_keys)
+            conn.exec_driver_sql(f"CREATE SCHEMA {schema}")
+            in_schema = conn.execution_options(schema_translate_map={None: schema})
+            Base.metadata.create_all(in_schema, tables=list(tables))
+            for table in [t for t in Base.metadata.sorted_tables if t in tables]:
+                conn.exec_driver_sql(
+                    f'ALTER TABLE {schema}."{table.name}" SET (autovacuum_enabled = false)'
+                )
+                if table is not Registration.__table__:
+                    public = table.to_metadata(sa.MetaData(), schema="public")
+                    in_schema.execute(
+                        sa.insert(table).from_select(list(table.c.keys()), sa.select(*public.c))
                     )
-                ]
-                reads = [step for step in steps if " registration " in f" {step} "]
-                assert reads and all(
-                    step.startswith("SEARCH registration USING") for step in reads
-                ), steps
-                assert sum("INDEX ix_registration_placement" in step for step in reads) == 3
-                assert not any("TEMP B-TREE" in step for step in steps), steps
+            conn.exec_driver_sql(f"SET LOCAL search_path TO {schema}")
+            assert (
+                conn.exec_driver_sql(
+                    "SELECT count(*) FROM pg_stats WHERE schemaname = %(s)s", {"s": schema}
+                ).scalar()
+                == 0
+            )
+
+            def the_event_fills():
+                conn.execute(
+                    sa.insert(Registration.__table__),
+                    self.rows(event.id, 2000, "confirmed") + self.rows(event.id, 5, "waitlisted"),
+                )
+
+            statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
+            values = statement.parameters(self.params(event.id))
+            plan = self.explain(conn, values, first_run_before=the_event_fills)
+            self.assert_reads_the_placement_index(plan)
             db.session.rollback()
 
 

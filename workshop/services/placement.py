@@ -115,11 +115,20 @@ def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
 
 
 # The waiting list's length and its last place, in one pass over the placement's index.
-_WAITING = (
-    sa.select(func.count().label("waiting"), func.max(_R.waitlisted_at).label("last_waiting"))
+# Read in the index's order, which changes nothing counted: unordered, PostgreSQL,
+# planning the statement on tables without statistics (a new database's first
+# registrations), could read it through the unique index of the event's active emails
+# instead (its condition, not cancelled, follows from "waiting"): every active
+# registration of the event read for each new one, for as long as the plan was kept.
+_WAITING_ROWS = (
+    sa.select(_R.waitlisted_at)
     .where(_R.event_id == sa.bindparam("event_id"), _R.status == _written(WAITLISTED.value))
-    .subquery("waiting_list")
+    .order_by(_R.role, _R.unit_id, _R.waitlisted_at)
+    .subquery()
 )
+_WAITING = sa.select(
+    func.count().label("waiting"), func.max(_WAITING_ROWS.c.waitlisted_at).label("last_waiting")
+).subquery("waiting_list")
 
 
 def _placement(*event_columns) -> sa.Select:
