@@ -856,28 +856,36 @@ class TestPlanOfThePlacement:
         ]
 
     @staticmethod
-    def explain(conn, values: list, *, first_run_before=None) -> str:
-        """EXPLAIN ANALYZE of the counts as the app's connections run them: prepared and
-        planned once, generically. ``first_run_before``: run the statement once first
-        (where it is planned) and call this before explaining it."""
-        from workshop.services import placement
-
-        statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
-        arguments = psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values))
+    def explain(conn, *calls, first_run_before=None) -> list[str]:
+        """EXPLAIN ANALYZE of each (statement, parameters) as the app's connections run
+        it: prepared and planned once, generically. ``first_run_before``: run each once
+        first (where it is planned), then call this, then explain them."""
+        statements = []
+        for n, (pipelined, params) in enumerate(calls):
+            compiled = pipelined.compiled(conn.dialect)
+            values = compiled.parameters(params)
+            arguments = psycopg.sql.SQL(", ").join(map(psycopg.sql.Literal, values))
+            statements.append((psycopg.sql.Identifier(f"counts_{n}"), compiled.query, arguments))
+        plans = []
         with conn.connection.driver_connection.cursor() as cursor:
             assert cursor.execute("SHOW plan_cache_mode").fetchone() == ("force_generic_plan",)
-            cursor.execute(b"PREPARE placement AS " + statement.query)
+            for name, query, arguments in statements:
+                cursor.execute(
+                    psycopg.sql.SQL("PREPARE {} AS ").format(name).as_bytes(cursor) + query
+                )
+                if first_run_before is not None:
+                    cursor.execute(psycopg.sql.SQL("EXECUTE {}({})").format(name, arguments))
             if first_run_before is not None:
-                cursor.execute(psycopg.sql.SQL("EXECUTE placement({})").format(arguments))
                 first_run_before()
-            cursor.execute(
-                psycopg.sql.SQL(
-                    "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE placement({})"
-                ).format(arguments)
-            )
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-            cursor.execute("DEALLOCATE placement")
-        return plan
+            for name, _, arguments in statements:
+                cursor.execute(
+                    psycopg.sql.SQL(
+                        "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF) EXECUTE {}({})"
+                    ).format(name, arguments)
+                )
+                plans.append("\n".join(row[0] for row in cursor.fetchall()))
+                cursor.execute(psycopg.sql.SQL("DEALLOCATE {}").format(name))
+        return plans
 
     @staticmethod
     def params(event_id: int) -> dict:
@@ -901,11 +909,18 @@ class TestPlanOfThePlacement:
         assert not any("TEMP B-TREE" in step for step in steps), steps
 
     @staticmethod
-    def assert_reads_the_placement_index(plan: str) -> None:
+    def assert_reads_the_placement_index(plan: str, reads: int = 3) -> None:
+        """The counts (by default three: the waiting list, the seats taken and the unit's
+        share) read through the placement's index, none by reading an event's
+        registrations to keep those of one status.
+
+        (The duplicate checks' reads are not asserted here: on tables without statistics
+        PostgreSQL may check the NIP through the email's unique index, depending on which
+        of the two was created first; in a database made by the migrations it uses the
+        NIP's.)"""
         assert "Seq Scan on registration" not in plan, plan
-        assert "Rows Removed by Filter" not in plan, plan
-        # The waiting list, the seats taken and the unit's share.
-        assert plan.count("using ix_registration_placement on registration") == 3, plan
+        assert "Filter: ((status)::text" not in plan, plan
+        assert plan.count("using ix_registration_placement on registration") == reads, plan
 
     def test_the_counts_read_the_placement_index_after_a_large_earlier_event(
         self, app, make_event, owner
@@ -925,8 +940,7 @@ class TestPlanOfThePlacement:
             conn = db.session.connection()
             if conn.dialect.name == "postgresql":
                 conn.exec_driver_sql("ANALYZE registration")  # the statistics as stated
-                statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
-                plan = self.explain(conn, statement.parameters(self.params(event.id)))
+                [plan] = self.explain(conn, (placement.PIPELINED_PLACEMENT, self.params(event.id)))
                 self.assert_reads_the_placement_index(plan)
             else:
                 self.assert_sqlite_reads_the_placement_index(conn, self.params(event.id))
@@ -935,11 +949,11 @@ class TestPlanOfThePlacement:
     def test_the_counts_read_the_placement_index_when_planned_before_any_statistics(
         self, app, make_event, owner
     ):
-        """PostgreSQL: the statement planned on a new database's empty tables, never
+        """PostgreSQL: a statement planned on a new database's empty tables, never
         analyzed, keeps its plan as the event fills (until the table is next analyzed,
         which autovacuum does a minute or more later). SQLite keeps no statistics unless
         told to (the test above reads its plan without them)."""
-        from workshop.services import placement
+        from workshop.services import pipeline, placement
 
         event = make_event(owner=owner, capacity=2000, unit_quota=5)
         with app.app_context():
@@ -988,10 +1002,17 @@ class TestPlanOfThePlacement:
                     self.rows(event.id, 2000, "confirmed") + self.rows(event.id, 5, "waitlisted"),
                 )
 
-            statement = placement.PIPELINED_PLACEMENT.compiled(conn.dialect)
-            values = statement.parameters(self.params(event.id))
-            plan = self.explain(conn, values, first_run_before=the_event_fills)
-            self.assert_reads_the_placement_index(plan)
+            counts, taken, unit_taken = self.explain(
+                conn,
+                (placement.PIPELINED_PLACEMENT, self.params(event.id)),
+                # ``placement.taken``: the seats left on the event's page, promotions.
+                (pipeline.Pipelined(placement._TAKEN), {"event_id": event.id}),
+                (pipeline.Pipelined(placement._UNIT_TAKEN), {"event_id": event.id, "unit_id": 1}),
+                first_run_before=the_event_fills,
+            )
+            self.assert_reads_the_placement_index(counts)
+            self.assert_reads_the_placement_index(taken, reads=1)
+            self.assert_reads_the_placement_index(unit_taken, reads=1)
             db.session.rollback()
 
 

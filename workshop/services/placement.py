@@ -67,8 +67,22 @@ def _counted(rows: sa.Select) -> sa.ScalarSelect:
     return sa.select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
 
-_TAKEN = sa.select(_counted(_confirmed_participants()))
-_UNIT_TAKEN = sa.select(_counted(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id"))))
+def _in_index_order(rows: sa.Select) -> sa.Select:
+    """``rows`` of an event and status (and role) in the placement index's order after
+    those, which changes nothing counted. Unordered, the unique index of the event's
+    active emails serves such a count as well (its condition, not cancelled, follows
+    from any other status), and PostgreSQL, planning a statement on tables without
+    statistics (a new database), could choose it: every active registration of the
+    event read, from the table, to count a few."""
+    return rows.order_by(_R.unit_id, _R.waitlisted_at)
+
+
+_TAKEN = sa.select(_counted(_in_index_order(_confirmed_participants())).label("taken"))
+_UNIT_TAKEN = sa.select(
+    _counted(_in_index_order(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id")))).label(
+        "unit_taken"
+    )
+)
 
 
 def taken(event_id: int, unit_id: int | None = None) -> int:
@@ -109,17 +123,13 @@ def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
         .correlate(None)
         .scalar_subquery()
     )
-    return _counted(
-        _confirmed_participants(*conditions).order_by(_R.unit_id, _R.waitlisted_at).limit(bound)
-    )
+    return _counted(_in_index_order(_confirmed_participants(*conditions)).limit(bound))
 
 
-# The waiting list's length and its last place, in one pass over the placement's index.
-# Read in the index's order, which changes nothing counted: unordered, PostgreSQL,
-# planning the statement on tables without statistics (a new database's first
-# registrations), could read it through the unique index of the event's active emails
-# instead (its condition, not cancelled, follows from "waiting"): every active
-# registration of the event read for each new one, for as long as the plan was kept.
+# The waiting list's length and its last place, in one pass over the placement's index,
+# in its order (see ``_in_index_order``: unordered, a plan made before any statistics
+# read every active registration of the event for each new one, for as long as the
+# plan was kept).
 _WAITING_ROWS = (
     sa.select(_R.waitlisted_at)
     .where(_R.event_id == sa.bindparam("event_id"), _R.status == _written(WAITLISTED.value))
