@@ -52,14 +52,30 @@ def _written(value: str) -> sa.ColumnElement:
 ACTIVE = _R.status != _written(CANCELLED.value)
 
 
+# The placement index's columns after the event and the status. Every count here reads
+# an event's rows of one status in this order, which changes nothing counted: then only
+# the placement index serves it without a sort. Unordered, the unique index of the
+# event's active emails serves it as well (its condition, not cancelled, follows from any
+# other status), and PostgreSQL, planning a statement on tables without statistics (a new
+# database; the app's connections keep a plan until the next ANALYZE), chose it: every
+# active registration of the event read, from the table, for each new one. With a LIMIT
+# (the seats up to the capacity) the order also keeps the plan, made once for any event
+# and limit, to the index instead of reading the table from its start.
+_INDEX_ORDER = (_R.role, _R.unit_id, _R.waitlisted_at)
+
+
 def _confirmed_participants(*conditions) -> sa.Select:
     """The confirmed participants of the ``event_id`` parameter (the seats taken), and
-    ``conditions``; counted from the covering index."""
-    return sa.select(sa.literal(1)).where(
-        _R.event_id == sa.bindparam("event_id"),
-        _R.status == _written(CONFIRMED.value),
-        _R.role == _written(EventRole.PARTICIPANT.value),
-        *conditions,
+    ``conditions``, in the placement index's order; counted from that covering index."""
+    return (
+        sa.select(sa.literal(1))
+        .where(
+            _R.event_id == sa.bindparam("event_id"),
+            _R.status == _written(CONFIRMED.value),
+            _R.role == _written(EventRole.PARTICIPANT.value),
+            *conditions,
+        )
+        .order_by(*_INDEX_ORDER)
     )
 
 
@@ -67,21 +83,9 @@ def _counted(rows: sa.Select) -> sa.ScalarSelect:
     return sa.select(func.count()).select_from(rows.subquery()).scalar_subquery()
 
 
-def _in_index_order(rows: sa.Select) -> sa.Select:
-    """``rows`` of an event and status (and role) in the placement index's order after
-    those, which changes nothing counted. Unordered, the unique index of the event's
-    active emails serves such a count as well (its condition, not cancelled, follows
-    from any other status), and PostgreSQL, planning a statement on tables without
-    statistics (a new database), could choose it: every active registration of the
-    event read, from the table, to count a few."""
-    return rows.order_by(_R.unit_id, _R.waitlisted_at)
-
-
-_TAKEN = sa.select(_counted(_in_index_order(_confirmed_participants())).label("taken"))
+_TAKEN = sa.select(_counted(_confirmed_participants()).label("taken"))
 _UNIT_TAKEN = sa.select(
-    _counted(_in_index_order(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id")))).label(
-        "unit_taken"
-    )
+    _counted(_confirmed_participants(_R.unit_id == sa.bindparam("unit_id"))).label("unit_taken")
 )
 
 
@@ -110,30 +114,26 @@ _EVENT_COLUMNS = (
 
 def _seats_up_to(limit, *conditions) -> sa.ScalarSelect:
     """The seats taken (with ``conditions``), counted up to the event's ``limit`` column
-    (0 when it has none: there is nothing to compare them with).
-
-    Ordered as the placement's index is after its event, status and role, which changes
-    nothing counted: PostgreSQL's plan, made once for any event and any limit, then
-    reads the index. Unordered, on a table where one earlier event's people were most
-    rows, it read the table from the start until it had found the limit's worth of this
-    event's rows — past every row of that earlier event, for each new registration."""
+    (0 when it has none: there is nothing to compare them with). In the index's order
+    (``_INDEX_ORDER``): unordered, on a table where one earlier event's people were most
+    rows, the plan read the table from the start until it had found the limit's worth of
+    this event's rows — past every row of that earlier event, for each new
+    registration."""
     bound = (
         sa.select(func.coalesce(limit, 0))
         .where(Event.id == sa.bindparam("event_id"))
         .correlate(None)
         .scalar_subquery()
     )
-    return _counted(_in_index_order(_confirmed_participants(*conditions)).limit(bound))
+    return _counted(_confirmed_participants(*conditions).limit(bound))
 
 
-# The waiting list's length and its last place, in one pass over the placement's index,
-# in its order (see ``_in_index_order``: unordered, a plan made before any statistics
-# read every active registration of the event for each new one, for as long as the
-# plan was kept).
+# The waiting list's length and its last place, in one pass over the placement's index
+# (in its order, ``_INDEX_ORDER``).
 _WAITING_ROWS = (
     sa.select(_R.waitlisted_at)
     .where(_R.event_id == sa.bindparam("event_id"), _R.status == _written(WAITLISTED.value))
-    .order_by(_R.role, _R.unit_id, _R.waitlisted_at)
+    .order_by(*_INDEX_ORDER)
     .subquery()
 )
 _WAITING = sa.select(
